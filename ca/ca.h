@@ -1,0 +1,184 @@
+/*
+ * ca.h: X.509 work.  Build to-be-signed roots, intermediates and CRLs,
+ * and sign them with whatever signer it is given, after the linter has
+ * passed them (throwaway-key sign, lint, real sign, compare TBS, verify,
+ * lint again).  Knows nothing of PKCS#11: a token key reaches it as a
+ * struct ca_signer.
+ */
+#ifndef CA_H
+#define CA_H
+
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "../common/kr.h"
+#include "../policy/profile.h"
+
+/*
+ * Something that can sign with a CA key.  sign() receives the message
+ * (the DER TBS) and the digest to use, and returns in *sig (malloc'd,
+ * caller frees) the signature as it goes in an X.509 BIT STRING: a DER
+ * ECDSA-Sig-Value, or a PKCS#1 v1.5 RSA signature.
+ */
+struct ca_signer {
+	EVP_PKEY	*pub;		/* public half of the signing key */
+	enum kr_err	(*sign)(void *arg, const EVP_MD *md,
+			    const unsigned char *msg, size_t len,
+			    unsigned char **sig, size_t *siglen,
+			    struct kr_error *err);
+	void		*arg;
+};
+
+/* A signer over a software EVP_PKEY (throwaway keys, key files). */
+void		 ca_signer_soft(struct ca_signer *s, EVP_PKEY *pkey);
+
+/* The digest keyrite uses with a key: SHA-384 for P-384, else SHA-256. */
+const EVP_MD	*ca_md_for_key(EVP_PKEY *);
+
+/* A new random, positive 128-bit serial (16 bytes, top bit clear). */
+enum kr_err	 ca_serial_new(ASN1_INTEGER **out, struct kr_error *err);
+
+/* Permitted subtrees for name constraints. */
+struct ca_names {
+	const char	**dns;		/* "lab.internal" */
+	size_t		  ndns;
+	const char	**ip;		/* "10.0.0.0/8", "fd00::/8" */
+	size_t		  nip;
+};
+
+/*
+ * Parse an RFC 4514-ish subject "CN=Example Lab Root,O=Example" (commas
+ * separate RDNs, backslash escapes, most significant last as written by
+ * people: written order is kept).
+ */
+enum kr_err	 ca_parse_subject(const char *s, X509_NAME **out,
+		     struct kr_error *err);
+
+/*
+ * Build the TBS of a self-signed root for pub: subject = issuer,
+ * validity [now - backdate, now - backdate + validity) (validity <= 0
+ * means the profile's default; longer than its maximum is refused, as
+ * is, for issued certificates, ending after the issuer), random serial,
+ * basicConstraints, keyUsage, SKI, AKI per profile p, and critical
+ * name constraints when permitted has any entry.
+ */
+enum kr_err	 ca_root_build(const char *subject, EVP_PKEY *pub,
+		     const struct pol_profile *p, long long validity,
+		     const struct ca_names *permitted, time_t now,
+		     X509 **out, struct kr_error *err);
+
+/*
+ * Build the TBS of a CA certificate for a CSR, issued by issuer.  The
+ * CSR's signature is verified first.  Name constraints are the issuer's
+ * (inherited) unless permitted narrows them; every narrowing entry must
+ * lie inside the issuer's subtrees.  DNS/IP SANs the CSR requests are
+ * copied and must lie inside the constraints.
+ */
+enum kr_err	 ca_intermediate_build(X509_REQ *csr, X509 *issuer,
+		     const struct pol_profile *p, long long validity,
+		     const struct ca_names *permitted, time_t now,
+		     X509 **out, struct kr_error *err);
+
+/*
+ * Build a leaf TBS for a CSR: subject from the CSR (or cn), SANs given
+ * (or from the CSR), EKU/KU per profile, CDP and AIA URLs when not NULL.
+ */
+struct ca_leaf_req {
+	X509_REQ	*csr;
+	const char	**dns;
+	size_t		  ndns;
+	const char	**ip;
+	size_t		  nip;
+	long long	  validity;
+	const char	 *crl_url;	/* CRL distribution point */
+	const char	 *issuer_url;	/* AIA caIssuers */
+};
+enum kr_err	 ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
+		     const struct pol_profile *p, time_t now, X509 **out,
+		     struct kr_error *err);
+
+/* One revoked certificate for a CRL. */
+struct ca_revoked {
+	ASN1_INTEGER	*serial;
+	time_t		 when;
+	int		 reason;	/* CRL_REASON_*, -1 = none */
+};
+
+/* "keyCompromise" -> 1 etc. (RFC 5280 5.3.1), -2 if unknown. */
+int		 ca_reason_from_name(const char *);
+const char	*ca_reason_name(int);
+
+/*
+ * Build a CRL TBS: v2, issuer's name, thisUpdate = now, nextUpdate =
+ * now + next_update (clipped to the issuer's notAfter), CRL number,
+ * AKI, revoked entries with reason codes.
+ */
+enum kr_err	 ca_crl_build(X509 *issuer, const struct ca_revoked *rev,
+		     size_t nrev, const ASN1_INTEGER *crl_number,
+		     long long next_update, time_t now, X509_CRL **out,
+		     struct kr_error *err);
+
+/*
+ * Sign tbs with s the careful way: sign with a throwaway key of the same
+ * type, lint against p/issuer, sign the same TBS bytes with s, assemble,
+ * check the TBS encodings are identical and the signature verifies under
+ * s->pub, lint again.  issuer NULL means self-signed.  tbs is not
+ * modified; *out is a new certificate.
+ */
+enum kr_err	 ca_sign_cert(X509 *tbs, const struct ca_signer *s,
+		     const struct pol_profile *p, X509 *issuer, time_t now,
+		     X509 **out, struct kr_error *err);
+
+/* The same for a CRL (linted with pol_lint_crl). */
+enum kr_err	 ca_sign_crl(X509_CRL *tbs, const struct ca_signer *s,
+		     X509 *issuer, time_t now, X509_CRL **out,
+		     struct kr_error *err);
+
+/* PEM in and out. */
+enum kr_err	 ca_load_cert(const char *path, X509 **out,
+		     struct kr_error *err);
+enum kr_err	 ca_load_csr(const char *path, X509_REQ **out,
+		     struct kr_error *err);
+enum kr_err	 ca_load_crl(const char *path, X509_CRL **out,
+		     struct kr_error *err);
+enum kr_err	 ca_write_cert(const char *path, X509 *, int force,
+		     struct kr_error *err);
+enum kr_err	 ca_write_crl(const char *path, X509_CRL *, int force,
+		     struct kr_error *err);
+
+/* SHA-256 fingerprint of a certificate's DER, grouped hex. */
+void		 ca_cert_fingerprint(X509 *, char out[KR_FPR_LEN]);
+
+/*
+ * Lower-case hex of a serial ("-" first if negative), as used in file
+ * names and reports.  malloc'd, caller frees; NULL when out of memory.
+ */
+char		*ca_serial_hex(const ASN1_INTEGER *);
+
+/* An ASN1_TIME as seconds since the epoch; -1 if it cannot be read. */
+int		 ca_time_from_asn1(const ASN1_TIME *, time_t *);
+
+/*
+ * A general name as text ("DNS:lab.internal", "IP:10.0.0.0/8", "URI:",
+ * "email:", "DirName:"), bytes that are not printable ASCII escaped as
+ * \xNN, so it is safe on hostile input.  Truncated to sz.
+ */
+void		 ca_general_name_text(const GENERAL_NAME *, char *buf,
+		     size_t sz);
+
+/*
+ * The first half of ca_sign_cert, with no real key: sign a copy of tbs
+ * with a throwaway key of issuer_pub's type and lint it.  Run before any
+ * PIN is asked for, so that a request the linter refuses never reaches
+ * the token.  (Added by the CLI; implementation shares ca_sign_cert's.)
+ */
+enum kr_err	 ca_precheck_cert(X509 *tbs, EVP_PKEY *issuer_pub,
+		     const struct pol_profile *p, X509 *issuer, time_t now,
+		     struct kr_error *err);
+enum kr_err	 ca_precheck_crl(X509_CRL *tbs, EVP_PKEY *issuer_pub,
+		     X509 *issuer, time_t now, struct kr_error *err);
+
+#endif /* CA_H */

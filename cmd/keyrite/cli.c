@@ -1,0 +1,243 @@
+/*
+ * cli.c: option parsing, help, error reporting and token opening shared
+ * by the keyrite subcommands.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_OPTS 48
+
+void
+cli_help(const struct cli_cmd *cmd, FILE *f)
+{
+	const struct cli_opt *o;
+	char left[64];
+
+	fprintf(f, "usage: keyrite %s %s\n\n%s\n", cmd->name, cmd->usage,
+	    cmd->summary);
+	if (cmd->opts != NULL && cmd->opts[0].name != NULL) {
+		fprintf(f, "\noptions:\n");
+		for (o = cmd->opts; o->name != NULL; o++) {
+			snprintf(left, sizeof(left), "--%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+			fprintf(f, "  %-26s %s%s\n", left, o->help,
+			    o->repeat ? " (repeatable)" : "");
+		}
+	}
+	fprintf(f, "  %-26s %s\n", "--help", "show this help");
+	if (cmd->example != NULL)
+		fprintf(f, "\nexample:\n%s\n", cmd->example);
+}
+
+int
+cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "keyrite %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'keyrite %s --help')\n", cmd->name);
+	return EXIT_USAGE;
+}
+
+int
+cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
+    int (*fn)(void *ctx, const char *name, const char *arg), void *ctx)
+{
+	struct option lo[MAX_OPTS + 2];
+	int count[MAX_OPTS] = { 0 };
+	size_t n = 0, i;
+	int c, li;
+
+	for (i = 0; cmd->opts != NULL && cmd->opts[i].name != NULL &&
+	    i < MAX_OPTS; i++) {
+		lo[i].name = cmd->opts[i].name;
+		lo[i].has_arg = cmd->opts[i].has_arg ? required_argument :
+		    no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = 1000 + (int)i;
+	}
+	n = i;
+	lo[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", lo, &li)) != -1) {
+		if (c == 'h') {
+			cli_help(cmd, stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':') {
+			if (optopt >= 1000)
+				return cli_usage(cmd, "option --%s needs a "
+				    "value", lo[optopt - 1000].name), -1;
+			return cli_usage(cmd, "unknown option '%s'",
+			    argv[optind - 1]), -1;
+		}
+		i = (size_t)(c - 1000);
+		if (++count[i] > 1 && !cmd->opts[i].repeat)
+			return cli_usage(cmd, "--%s given more than once",
+			    cmd->opts[i].name), -1;
+		if (fn(ctx, cmd->opts[i].name, optarg) != 0)
+			return -1;
+	}
+	return optind;
+}
+
+int
+cli_report(const char *cmdname, const struct kr_error *err)
+{
+	fprintf(stderr, "keyrite %s: %s\n", cmdname,
+	    err->msg[0] ? err->msg : kr_strerror(err->code));
+	return err->code == KR_E_USAGE ? EXIT_USAGE : 1;
+}
+
+int
+cli_push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv;
+
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int
+cli_confirm(const char *question)
+{
+	char buf[16];
+	FILE *tty;
+	int yes;
+
+	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+		return 0;
+	fprintf(tty, "%s Type 'yes' to go on: ", question);
+	fflush(tty);
+	yes = fgets(buf, sizeof(buf), tty) != NULL &&
+	    strcmp(buf, "yes\n") == 0;
+	fclose(tty);
+	return yes;
+}
+
+enum kr_err
+cli_read_pin(const char *file, const char *what, int confirm,
+    struct kr_secret **out, struct kr_error *err)
+{
+	if (file != NULL)
+		return kr_secret_from_file(file, what, out, err);
+	return kr_secret_prompt(what, confirm, out, err);
+}
+
+static enum kr_err
+signer_hsm(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	return hsm_key_sign(arg, md, msg, len, sig, siglen, err);
+}
+
+/* pin-source may be a file: URI or a path. */
+static const char *
+pin_source_path(const char *ps)
+{
+	if (strncmp(ps, "file://", 7) == 0)
+		return ps + 7;
+	if (strncmp(ps, "file:", 5) == 0)
+		return ps + 5;
+	return ps;
+}
+
+enum kr_err
+cli_token_open(const char *uri, const struct cli_auth *auth, int want_key,
+    struct cli_token *t, struct kr_error *err)
+{
+	struct kr_secret *pin = NULL;
+	const char *module, *pinfile;
+	char what[96];
+	enum kr_err rc;
+
+	memset(t, 0, sizeof(*t));
+	t->uri.slot_id = -1;
+	if ((rc = hsm_uri_parse(uri, &t->uri, err)) != KR_OK)
+		return rc;
+	if (want_key && t->uri.object == NULL && t->uri.id_len == 0) {
+		rc = kr_fail(err, KR_E_USAGE, "%s names no key: add "
+		    ";object=LABEL", uri);
+		goto fail;
+	}
+	module = auth->module ? auth->module : t->uri.module_path;
+	if ((rc = hsm_module_load(module, &t->mod, err)) != KR_OK)
+		goto fail;
+	if ((rc = hsm_open(t->mod, &t->uri, &t->sess, err)) != KR_OK)
+		goto fail;
+	pinfile = auth->pin_file;
+	if (pinfile == NULL && t->uri.pin_source != NULL)
+		pinfile = pin_source_path(t->uri.pin_source);
+	snprintf(what, sizeof(what), "user PIN for token '%s'",
+	    hsm_session_label(t->sess));
+	if ((rc = cli_read_pin(pinfile, pinfile ? "PIN" : what, 0, &pin,
+	    err)) != KR_OK)
+		goto fail;
+	rc = hsm_login(t->sess, 0, pin->buf, pin->len, err);
+	kr_secret_free(pin);
+	if (rc != KR_OK)
+		goto fail;
+	if (want_key) {
+		if ((rc = hsm_key_find(t->sess, &t->uri, &t->key, err)) !=
+		    KR_OK)
+			goto fail;
+		t->signer.pub = hsm_key_public(t->key);
+		t->signer.sign = signer_hsm;
+		t->signer.arg = t->key;
+	}
+	return KR_OK;
+fail:
+	cli_token_close(t);
+	return rc;
+}
+
+void
+cli_token_close(struct cli_token *t)
+{
+	hsm_key_free(t->key);
+	hsm_close(t->sess);
+	hsm_module_free(t->mod);
+	hsm_uri_free(&t->uri);
+	memset(t, 0, sizeof(*t));
+	t->uri.slot_id = -1;
+}
+
+int
+cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n, int argc,
+    char **argv)
+{
+	FILE *f = stderr;
+	size_t i;
+	int help;
+
+	if (argc >= 2)
+		for (i = 0; i < n; i++)
+			if (strcmp(argv[1], sub[i].name) == 0)
+				return sub[i].fn(argc - 1, argv + 1);
+	help = argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0);
+	if (help)
+		f = stdout;
+	else if (argc >= 2)
+		fprintf(f, "keyrite %s: unknown subcommand '%s'\n\n", verb,
+		    argv[1]);
+	fprintf(f, "usage: keyrite %s SUBCOMMAND [options]\n\n", verb);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-11s %s\n", sub[i].name, sub[i].cmd->usage);
+	fprintf(f, "\n'keyrite %s SUBCOMMAND --help' explains each, with an "
+	    "example.\n", verb);
+	return help ? 0 : EXIT_USAGE;
+}
