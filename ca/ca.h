@@ -51,8 +51,13 @@ struct ca_names {
 
 /*
  * Parse an RFC 4514-ish subject "CN=Example Lab Root,O=Example" (commas
- * separate RDNs, backslash escapes, most significant last as written by
- * people: written order is kept).
+ * separate RDNs, backslash escapes ',' '=' and '\').  Written order is
+ * kept: the first attribute written is the first RDN in the DER (the
+ * reverse of RFC 4514's convention), and ca_inspect prints it back the
+ * same way.  Attributes CN, O, OU, C, L, ST, DC, emailAddress,
+ * serialNumber (case-insensitive); values UTF-8.  Unknown attributes,
+ * empty values, a missing '=' and an unescaped '=' in a value are
+ * KR_E_USAGE errors naming the attribute.
  */
 enum kr_err	 ca_parse_subject(const char *s, X509_NAME **out,
 		     struct kr_error *err);
@@ -180,5 +185,15 @@ enum kr_err	 ca_precheck_cert(X509 *tbs, EVP_PKEY *issuer_pub,
 		     struct kr_error *err);
 enum kr_err	 ca_precheck_crl(X509_CRL *tbs, EVP_PKEY *issuer_pub,
 		     X509 *issuer, time_t now, struct kr_error *err);
+
+/*
+ * A PKCS#10 request for subject, for the key of s and signed by it (the
+ * key may be in a token).  The signature is verified before *out is
+ * returned.
+ */
+enum kr_err	 ca_csr_make(const char *subject, const struct ca_signer *s,
+		     X509_REQ **out, struct kr_error *err);
+enum kr_err	 ca_write_csr(const char *path, X509_REQ *, int force,
+		     struct kr_error *err);
 
 #endif /* CA_H */

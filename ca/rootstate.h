@@ -22,7 +22,11 @@ struct ca_rootstate;
 /* $KEYRITE_HOME, else $XDG_DATA_HOME/keyrite, else ~/.local/share/keyrite. */
 const char	*ca_rootstate_default_home(void);
 
-/* Open (creating if needed) and lock the state of root under home. */
+/*
+ * Open (creating if needed) and lock the state of root under home (NULL:
+ * ca_rootstate_default_home()).  KR_E_STATE when another process (or
+ * another open in this one) holds it, or when it belongs to another root.
+ */
 enum kr_err	 ca_rootstate_open(const char *home, X509 *root,
 		     struct ca_rootstate **out, struct kr_error *err);
 void		 ca_rootstate_close(struct ca_rootstate *);

@@ -7,19 +7,29 @@
 
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "../common/kr.h"
 #include "profile.h"
+
+/* Seconds a notBefore or thisUpdate may lie ahead of "now". */
+#define POL_LINT_SKEW	300
 
 /*
  * Lint cert against profile p.  issuer is the issuing CA's certificate,
  * or NULL when cert is self-signed (a root).  now is the issuance time.
  *
- * Rules (each refusal's message starts with "lint: RULE-ID: "):
- *   validity-order, validity-max, validity-issuer, serial-positive,
- *   serial-entropy (16..20 bytes, top bit set in the first byte is not
- *   required but the DER must be at most 20 octets), version-3,
+ * Rules (each refusal's message starts with "lint: RULE-ID: "; the
+ * full list with reasons is in docs/profiles.md):
+ *   encoding (the DER re-parses), profile-kind (issuer NULL exactly
+ *   for root profiles), time-encoding, validity-order, validity-now
+ *   (notBefore at most POL_LINT_SKEW in the future, notAfter not
+ *   past), validity-max, validity-issuer, serial-positive,
+ *   serial-entropy (at least 64 bits of value, DER content at most 20
+ *   octets), version-3, issuer-ca (issuer has cA, keyCertSign, and a
+ *   pathLen that allows a CA below it), ext-duplicate, ext-critical,
  *   basic-constraints (critical, cA matches kind, pathLen per profile),
  *   key-usage (critical, exactly the profile's bits), ext-key-usage,
  *   ski (present on CAs), aki (keyid only, matches issuer SKI),
@@ -29,18 +39,29 @@
  *   permitted subtrees), weak-key (RSA < 2048, curves other than
  *   P-256/P-384), key-type (allowed by profile), sig-alg (matches the
  *   issuer key: ecdsa-with-SHA256/384, sha256/384WithRSAEncryption),
- *   issuer-name (equals issuer subject), subject-empty.
+ *   issuer-name (equals issuer subject), subject-empty, san-syntax,
+ *   cn-san (a leaf CN that is a host name or address is in the SAN),
+ *   cdp, aia (required by profile; http:// URIs).
+ *
+ * The signature itself is not verified (ca/ lints a TBS signed with a
+ * throwaway key); only the algorithm is checked against the issuer
+ * key.  KR_E_POLICY on refusal.
  */
 enum kr_err	 pol_lint_cert(const struct pol_profile *p, X509 *cert,
 		     X509 *issuer, time_t now, struct kr_error *err);
 
 /*
  * Lint a CRL issued by issuer: version 2, issuer name, thisUpdate <=
- * now < nextUpdate, nextUpdate within the issuer's validity, CRL number
+ * now (+ POL_LINT_SKEW) < nextUpdate, nextUpdate within the issuer's
+ * validity, CRL number
  * present and non-negative, AKI keyid matching the issuer's SKI, every
  * revoked serial positive, reason codes valid, signature algorithm
  * matching the issuer key.
  */
+/* Rule ids: crl-version, crl-issuer-name, crl-this-update,
+ * crl-next-update, crl-number, crl-aki, crl-serial, crl-reason,
+ * crl-revocation-date, and the shared encoding, sig-alg, issuer-ca,
+ * time-encoding, ext-duplicate, ext-critical. */
 enum kr_err	 pol_lint_crl(X509_CRL *crl, X509 *issuer, time_t now,
 		     struct kr_error *err);
 
@@ -51,5 +72,11 @@ enum kr_err	 pol_lint_crl(X509_CRL *crl, X509 *issuer, time_t now,
  */
 enum kr_err	 pol_name_permitted(X509 *ca, const GENERAL_NAME *name,
 		     struct kr_error *err);
+
+/*
+ * The POL_KEY_* type of a public key (EC P-256/P-384, RSA
+ * 2048/3072/4096), or 0 for any other or weak key.
+ */
+unsigned	 pol_key_type_of(EVP_PKEY *);
 
 #endif /* POL_LINT_H */

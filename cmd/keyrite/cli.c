@@ -67,6 +67,30 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	n = i;
 	lo[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	/*
+	 * getopt_long accepts any unambiguous prefix ("--pin" for
+	 * "--pin-file"), which would let "--pin 1234" pass as a file name
+	 * and tempt people to type secrets on the command line.  Only exact
+	 * option names are accepted.
+	 */
+	for (c = 1; c < argc && strcmp(argv[c], "--") != 0; c++) {
+		const char *a = argv[c];
+		size_t alen;
+
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		alen = strcspn(a + 2, "=");
+		for (i = 0; i <= n; i++)
+			if (strlen(lo[i].name) == alen &&
+			    strncmp(lo[i].name, a + 2, alen) == 0)
+				break;
+		if (i > n)
+			return cli_usage(cmd, "unknown option '%.*s'",
+			    (int)alen + 2, a), -1;
+		/* Skip the value of an option that takes one. */
+		if (lo[i].has_arg == required_argument && a[2 + alen] == '\0')
+			c++;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", lo, &li)) != -1) {
@@ -96,7 +120,8 @@ cli_report(const char *cmdname, const struct kr_error *err)
 {
 	fprintf(stderr, "keyrite %s: %s\n", cmdname,
 	    err->msg[0] ? err->msg : kr_strerror(err->code));
-	return err->code == KR_E_USAGE ? EXIT_USAGE : 1;
+	/* Exit 2 is for what the option parser refuses (cli_usage). */
+	return 1;
 }
 
 int

@@ -56,7 +56,10 @@ void	 cli_help(const struct cli_cmd *cmd, FILE *f);
 int	 cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3)));
 
-/* Report err on stderr with the command name; returns the exit status. */
+/*
+ * Report err on stderr with the command name; returns 1.  (Exit 2 is only
+ * for command lines the option parser refuses: see cli_usage.)
+ */
 int	 cli_report(const char *cmdname, const struct kr_error *err);
 
 /* Append to a growing array of strings (for repeated options). */

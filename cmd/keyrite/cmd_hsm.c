@@ -16,6 +16,10 @@ struct hsm_args {
 	const char	*type;
 	const char	*pin_file;
 	const char	*so_pin_file;
+	const char	*key;
+	const char	*subject;
+	const char	*out;
+	int		 force;
 	int		 json;
 	int		 no_backup;
 };
@@ -37,6 +41,14 @@ hsm_opt(void *ctx, const char *name, const char *arg)
 		a->pin_file = arg;
 	else if (strcmp(name, "so-pin-file") == 0)
 		a->so_pin_file = arg;
+	else if (strcmp(name, "key") == 0)
+		a->key = arg;
+	else if (strcmp(name, "subject") == 0)
+		a->subject = arg;
+	else if (strcmp(name, "out") == 0)
+		a->out = arg;
+	else if (strcmp(name, "force") == 0)
+		a->force = 1;
 	else if (strcmp(name, "json") == 0)
 		a->json = 1;
 	else if (strcmp(name, "no-backup") == 0)
@@ -381,6 +393,65 @@ out:
 	return st;
 }
 
+static const struct cli_opt csr_opts[] = {
+	{ "key", 1, 0, "URI", "the key, e.g. 'pkcs11:token=lab-issuing;"
+	    "object=issuing-2026'" },
+	OPT_PIN,
+	OPT_MODULE,
+	{ "subject", 1, 0, "DN", "subject, e.g. 'CN=Example Lab Issuing CA "
+	    "1,O=Example'" },
+	{ "out", 1, 0, "FILE", "where to write the CSR (PEM)" },
+	{ "force", 0, 0, NULL, "replace --out if it exists" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+static const struct cli_cmd csr_cmd = {
+	"hsm csr", "Make a certificate signing request for a key in a "
+	"token, signed inside the\ntoken, so that a CA key kept in an HSM "
+	"can be certified without ever leaving it.",
+	"--key URI --subject DN --out FILE [--pin-file FILE] [--force]",
+	"  keyrite hsm csr --key 'pkcs11:token=lab-issuing;object=issuing-2026' "
+	"\\\n      --pin-file int.pin --subject 'CN=Example Lab Issuing CA 1,"
+	"O=Example' --out int.csr",
+	csr_opts,
+};
+
+static int
+hsm_csr_main(int argc, char **argv)
+{
+	struct hsm_args a = { 0 };
+	struct cli_token t;
+	struct cli_auth auth;
+	struct kr_error err = { 0 };
+	X509_REQ *req = NULL;
+	int idx, st = 1;
+
+	memset(&t, 0, sizeof(t));
+	if ((idx = cli_parse(&csr_cmd, argc, argv, hsm_opt, &a)) < 0)
+		return EXIT_USAGE;
+	if (idx != argc)
+		return cli_usage(&csr_cmd, "unexpected argument '%s'",
+		    argv[idx]);
+	if (a.key == NULL || a.subject == NULL || a.out == NULL)
+		return cli_usage(&csr_cmd, "--key, --subject and --out are "
+		    "required");
+	auth = (struct cli_auth){ a.pin_file, a.module };
+	if (kr_out_check(a.out, a.force, &err) != KR_OK ||
+	    cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
+	    ca_csr_make(a.subject, &t.signer, &req, &err) != KR_OK ||
+	    ca_write_csr(a.out, req, a.force, &err) != KR_OK) {
+		st = cli_report(csr_cmd.name, &err);
+		goto out;
+	}
+	printf("CSR for key '%s' (%s): %s\n", hsm_key_label(t.key),
+	    hsm_keytype_name(hsm_key_type(t.key)), a.out);
+	print_key_public(hsm_key_public(t.key));
+	st = 0;
+out:
+	X509_REQ_free(req);
+	cli_token_close(&t);
+	return st;
+}
+
 int
 cmd_hsm(int argc, char **argv)
 {
@@ -389,6 +460,7 @@ cmd_hsm(int argc, char **argv)
 		{ "init-token", hsm_init_main, &init_cmd },
 		{ "keygen", hsm_keygen_main, &keygen_cmd },
 		{ "keys", hsm_keys_main, &keys_cmd },
+		{ "csr", hsm_csr_main, &csr_cmd },
 	};
 
 	return cli_dispatch("hsm", sub, sizeof(sub) / sizeof(sub[0]), argc,

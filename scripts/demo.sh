@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The lab flow, end to end, on throwaway SoftHSM2 tokens in build/demo/:
+# a name-constrained root whose key never leaves its token, an issuing
+# CA whose key lives in a second token, the root CRL, and independent
+# validation of the chain.  Prints every command it runs.
+set -euo pipefail
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin="$top/$build/bin"
+demo="$top/$build/demo"
+export PATH="$bin:$PATH"
+export KEYRITE_PROFILE_DIR="$top/profiles"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+rm -rf "$demo"
+mkdir -p "$demo/hsm/tokens" "$demo/pins" "$demo/home"
+chmod 700 "$demo/pins"
+cat >"$demo/hsm/softhsm2.conf" <<CONF
+directories.tokendir = $demo/hsm/tokens
+objectstore.backend = file
+log.level = ERROR
+CONF
+export SOFTHSM2_CONF="$demo/hsm/softhsm2.conf"
+export KEYRITE_HOME="$demo/home"
+cd "$demo"
+
+# Random PINs in files only because this is an unattended demo; an
+# operator types them at a no-echo prompt (or, with quorum activation,
+# nobody knows them at all).
+umask 077
+for p in root-so root-user int-so int-user; do
+	head -c 24 /dev/urandom | base64 | tr -d '/+=' >"pins/$p.pin"
+done
+umask 022
+
+step "1. The PKCS#11 module and its slots"
+run keyrite hsm tokens
+
+step "2. A token for the offline root, and the root key generated inside it"
+run keyrite hsm init-token --label lab-root --so-pin-file pins/root-so.pin --pin-file pins/root-user.pin
+run keyrite hsm keygen --token 'pkcs11:token=lab-root' --pin-file pins/root-user.pin \
+    --label root-2026 --type ec-p384
+run keyrite hsm keys --token 'pkcs11:token=lab-root' --pin-file pins/root-user.pin
+
+step "3. The self-signed root, constrained to lab.internal and 10.0.0.0/8"
+run keyrite root init --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --subject 'CN=Example Lab Root,O=Example' \
+    --days 3650 --permitted-dns lab.internal --permitted-ip 10.0.0.0/8 --out root.pem
+
+step "4. The issuing CA: its key in a second token, its CSR signed in that token"
+run keyrite hsm init-token --label lab-issuing --so-pin-file pins/int-so.pin --pin-file pins/int-user.pin
+run keyrite hsm keygen --token 'pkcs11:token=lab-issuing' --pin-file pins/int-user.pin \
+    --label issuing-2026 --type ec-p256 --no-backup
+run keyrite hsm csr --key 'pkcs11:token=lab-issuing;object=issuing-2026' \
+    --pin-file pins/int-user.pin --subject 'CN=Example Lab Issuing CA 1,O=Example' --out int.csr
+
+step "5. The root signs the intermediate (linted before the root key is touched)"
+run keyrite root sign --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --ca root.pem --csr int.csr --profile intermediate \
+    --days 1095 --out int.pem
+
+step "6. A request the root refuses: a name outside its constraints"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj '/CN=Rogue CA' -addext 'subjectAltName=DNS:www.example.com' -out rogue.csr 2>/dev/null
+printf '$ keyrite root sign ... --csr rogue.csr --out rogue.pem\n'
+if keyrite root sign --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --ca root.pem --csr rogue.csr --out rogue.pem; then
+	echo "demo: the rogue CSR was signed; this is a bug" >&2
+	exit 1
+fi
+echo "(refused, as it should be; rogue.pem was not written: $(ls rogue.pem 2>&1 | sed 's/.*: //'))"
+rm -f rogue.csr
+
+step "7. The root CRL, revoking nothing yet"
+run keyrite root crl --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --ca root.pem --out root.crl
+
+step "8. What was made"
+run keyrite inspect root.pem int.pem root.crl
+
+step "9. Independent checks"
+run openssl verify -x509_strict -CAfile root.pem int.pem
+run openssl crl -in root.crl -CAfile root.pem -verify -noout
+run certtool --verify --load-ca-certificate root.pem --infile int.pem | tail -n 1
+
+step "10. No private key exists outside the tokens"
+if grep -rl -- '-----BEGIN .*PRIVATE KEY-----' "$demo" 2>/dev/null; then
+	echo "demo: a private key file exists; this is a bug" >&2
+	exit 1
+fi
+echo "no PEM private key anywhere under $demo"
+run keyrite hsm keys --token 'pkcs11:token=lab-root' --pin-file pins/root-user.pin
+
+printf '\nThe lab CA is in %s:\n' "$demo"
+ls -l "$demo"/*.pem "$demo"/*.crl "$demo"/*.csr
+echo "Tokens: $demo/hsm (SOFTHSM2_CONF=$SOFTHSM2_CONF); root state: $demo/home"
