@@ -47,6 +47,7 @@ FUZZ_RUN = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 .PHONY: all check demo deps asan install uninstall format clean fuzz bench \
 	tests lint-src
 .SUFFIXES:
+.SECONDARY:
 
 all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN)
 
