@@ -1291,3 +1291,262 @@ hsm_keys(struct hsm_session *s, struct hsm_key_info **out, size_t *nout,
 	*nout = cnt;
 	return KR_OK;
 }
+
+const uint8_t *
+hsm_key_id(const struct hsm_key *k, size_t *id_len)
+{
+	*id_len = k->id_len;
+	return k->id;
+}
+
+/*
+ * Import wkey as a session AES key usable only to wrap (or unwrap).  The
+ * token copies the value; the template's pointer is to the caller's
+ * guarded memory.
+ */
+static enum kr_err
+import_wrapping_key(struct hsm_session *s, const uint8_t *wkey, int unwrap,
+    CK_OBJECT_HANDLE *h, struct kr_error *err)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof(cls) },
+		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+		{ CKA_TOKEN, &no, sizeof(no) },
+		{ CKA_PRIVATE, &yes, sizeof(yes) },
+		{ CKA_SENSITIVE, &yes, sizeof(yes) },
+		{ CKA_EXTRACTABLE, &no, sizeof(no) },
+		{ CKA_ENCRYPT, &no, sizeof(no) },
+		{ CKA_DECRYPT, &no, sizeof(no) },
+		{ CKA_WRAP, unwrap ? &no : &yes, sizeof(yes) },
+		{ CKA_UNWRAP, unwrap ? &yes : &no, sizeof(yes) },
+		{ CKA_VALUE, (void *)(uintptr_t)wkey, HSM_WRAP_KEY_LEN },
+	};
+	CK_RV rv;
+
+	rv = s->m->f->C_CreateObject(s->h, t, sizeof(t) / sizeof(t[0]), h);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_CreateObject (wrapping key)", rv);
+	return KR_OK;
+}
+
+enum kr_err
+hsm_key_wrap(struct hsm_key *k, const uint8_t wkey[HSM_WRAP_KEY_LEN],
+    uint8_t **out, size_t *outlen, struct kr_error *err)
+{
+	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	struct hsm_session *s = k->s;
+	CK_OBJECT_HANDLE wh = CK_INVALID_HANDLE;
+	CK_ULONG len = 0;
+	uint8_t *buf = NULL;
+	CK_RV rv;
+	enum kr_err rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = import_wrapping_key(s, wkey, 0, &wh, err)) != KR_OK)
+		return rc;
+	rv = s->m->f->C_WrapKey(s->h, &mech, wh, k->priv, NULL, &len);
+	if (rv == CKR_OK && (buf = malloc(len)) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (rv == CKR_OK)
+		rv = s->m->f->C_WrapKey(s->h, &mech, wh, k->priv, buf, &len);
+	if (rv != CKR_OK) {
+		rc = p11_fail(err, "C_WrapKey", rv);
+		if (rv == CKR_KEY_UNEXTRACTABLE)
+			kr_error_prefix(err, "key '%s' was generated with "
+			    "--no-backup and can never be backed up", k->label);
+		else
+			kr_error_prefix(err, "key '%s'", k->label);
+		goto out;
+	}
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	rc = KR_OK;
+out:
+	free(buf);
+	s->m->f->C_DestroyObject(s->h, wh);
+	return rc;
+}
+
+/* The public key object for pub, labelled and identified like its pair. */
+static enum kr_err
+create_public(struct hsm_session *s, EVP_PKEY *pub, const char *label,
+    const uint8_t *id, size_t idlen, CK_OBJECT_HANDLE *h, CK_KEY_TYPE *kt,
+    struct kr_error *err)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE t[10];
+	CK_ULONG n = 0;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	uint8_t pt[2 + 133], nb[1024], eb[16];
+	size_t ptlen = 0;
+	char group[32];
+	size_t glen = 0;
+	int nlen, elen;
+	CK_RV rv;
+	enum kr_err rc = KR_OK;
+
+	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, kt, sizeof(*kt) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_PRIVATE, &no, sizeof(no) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_VERIFY, &yes, sizeof(yes) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_LABEL, (void *)(uintptr_t)label,
+	    strlen(label) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_ID, (void *)(uintptr_t)id, idlen };
+	if (EVP_PKEY_is_a(pub, "EC")) {
+		*kt = CKK_EC;
+		if (EVP_PKEY_get_group_name(pub, group, sizeof(group),
+		    &glen) != 1 || EVP_PKEY_get_octet_string_param(pub,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt + 2, sizeof(pt) - 2,
+		    &ptlen) != 1 || ptlen > 127)
+			return kr_fail_ossl(err, KR_E_CRYPTO, "public key");
+		/* CKA_EC_POINT is the DER OCTET STRING of the point. */
+		pt[0] = 0x04;
+		pt[1] = (uint8_t)ptlen;
+		if (strcmp(group, "P-256") == 0 ||
+		    strcmp(group, "prime256v1") == 0)
+			t[n++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS,
+			    (void *)(uintptr_t)oid_p256, sizeof(oid_p256) };
+		else if (strcmp(group, "P-384") == 0 ||
+		    strcmp(group, "secp384r1") == 0)
+			t[n++] = (CK_ATTRIBUTE){ CKA_EC_PARAMS,
+			    (void *)(uintptr_t)oid_p384, sizeof(oid_p384) };
+		else
+			return kr_fail(err, KR_E_POLICY, "curve %s is not "
+			    "used by keyrite", group);
+		t[n++] = (CK_ATTRIBUTE){ CKA_EC_POINT, pt, ptlen + 2 };
+	} else if (EVP_PKEY_is_a(pub, "RSA")) {
+		*kt = CKK_RSA;
+		if (EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N,
+		    &bn_n) != 1 || EVP_PKEY_get_bn_param(pub,
+		    OSSL_PKEY_PARAM_RSA_E, &bn_e) != 1 ||
+		    (nlen = BN_bn2binpad(bn_n, nb, BN_num_bytes(bn_n))) <= 0 ||
+		    BN_num_bytes(bn_e) > (int)sizeof(eb) ||
+		    (elen = BN_bn2binpad(bn_e, eb, BN_num_bytes(bn_e))) <= 0) {
+			rc = kr_fail_ossl(err, KR_E_CRYPTO, "public key");
+			goto out;
+		}
+		t[n++] = (CK_ATTRIBUTE){ CKA_MODULUS, nb, (CK_ULONG)nlen };
+		t[n++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, eb,
+		    (CK_ULONG)elen };
+	} else
+		return kr_fail(err, KR_E_POLICY, "only EC and RSA keys");
+	rv = s->m->f->C_CreateObject(s->h, t, n, h);
+	if (rv != CKR_OK)
+		rc = p11_fail(err, "C_CreateObject (public key)", rv);
+out:
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return rc;
+}
+
+enum kr_err
+hsm_key_unwrap(struct hsm_session *s, const uint8_t wkey[HSM_WRAP_KEY_LEN],
+    const uint8_t *wrapped, size_t wlen, EVP_PKEY *pub, const char *label,
+    const uint8_t *id, size_t idlen, struct hsm_key **out,
+    struct kr_error *err)
+{
+	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE kt = 0;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_OBJECT_HANDLE wh = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE,
+	    pubh = CK_INVALID_HANDLE;
+	struct hsm_key *k = NULL;
+	enum hsm_keytype got;
+	int exists;
+	CK_RV rv;
+	enum kr_err rc;
+
+	*out = NULL;
+	if (label == NULL || *label == '\0' || strlen(label) > 128 ||
+	    idlen == 0 || idlen > HSM_URI_ID_MAX)
+		return kr_fail(err, KR_E_USAGE, "a key label and id are "
+		    "required");
+	if ((rc = label_exists(s, label, &exists, err)) != KR_OK)
+		return rc;
+	if (exists)
+		return kr_fail(err, KR_E_EXISTS, "token '%s' already holds an "
+		    "object labelled '%s'; restore under another --label or "
+		    "into an empty token", s->label, label);
+	/* The public object first: it also tells the key type. */
+	if ((rc = create_public(s, pub, label, id, idlen, &pubh, &kt, err)) !=
+	    KR_OK)
+		return rc;
+	if ((rc = import_wrapping_key(s, wkey, 1, &wh, err)) != KR_OK)
+		goto fail;
+	{
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &cls, sizeof(cls) },
+			{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+			{ CKA_TOKEN, &yes, sizeof(yes) },
+			{ CKA_PRIVATE, &yes, sizeof(yes) },
+			{ CKA_SENSITIVE, &yes, sizeof(yes) },
+			/* Extractable so that it can be backed up again. */
+			{ CKA_EXTRACTABLE, &yes, sizeof(yes) },
+			{ CKA_SIGN, &yes, sizeof(yes) },
+			{ CKA_DECRYPT, &no, sizeof(no) },
+			{ CKA_UNWRAP, &no, sizeof(no) },
+			{ CKA_DERIVE, &no, sizeof(no) },
+			{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
+			{ CKA_ID, (void *)(uintptr_t)id, idlen },
+		};
+
+		rv = s->m->f->C_UnwrapKey(s->h, &mech, wh,
+		    (CK_BYTE_PTR)(uintptr_t)wrapped, wlen, t,
+		    sizeof(t) / sizeof(t[0]), &priv);
+	}
+	s->m->f->C_DestroyObject(s->h, wh);
+	if (rv != CKR_OK) {
+		rc = p11_fail(err, "C_UnwrapKey", rv);
+		goto fail;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	k->s = s;
+	k->priv = priv;
+	k->pub = pubh;
+	snprintf(k->label, sizeof(k->label), "%s", label);
+	memcpy(k->id, id, idlen);
+	k->id_len = idlen;
+	if ((rc = read_public(s, pubh, &k->pkey, &got, err)) != KR_OK)
+		goto fail;
+	k->type = got;
+	if (get_bool(s, priv, CKA_SENSITIVE) != 1 ||
+	    get_bool(s, priv, CKA_TOKEN) != 1) {
+		rc = kr_fail(err, KR_E_PKCS11, "token '%s' did not make the "
+		    "restored key SENSITIVE", s->label);
+		goto fail;
+	}
+	*out = k;
+	return KR_OK;
+fail:
+	if (priv != CK_INVALID_HANDLE)
+		s->m->f->C_DestroyObject(s->h, priv);
+	s->m->f->C_DestroyObject(s->h, pubh);
+	hsm_key_free(k);
+	return rc;
+}
+
+enum kr_err
+hsm_key_destroy(struct hsm_key *k, struct kr_error *err)
+{
+	CK_RV rv;
+
+	rv = k->s->m->f->C_DestroyObject(k->s->h, k->priv);
+	if (rv != CKR_OK)
+		return p11_fail(err, "C_DestroyObject", rv);
+	if (k->pub != CK_INVALID_HANDLE)
+		k->s->m->f->C_DestroyObject(k->s->h, k->pub);
+	return KR_OK;
+}

@@ -172,6 +172,40 @@ struct hsm_key_info {
 enum kr_err	 hsm_keys(struct hsm_session *, struct hsm_key_info **out,
 		     size_t *n, struct kr_error *err);
 
+#define HSM_WRAP_KEY_LEN 32	/* AES-256 wrapping keys */
+
+/*
+ * Wrap the private key k with CKM_AES_KEY_WRAP_PAD (RFC 5649) under wkey:
+ * wkey is imported into the token as a session object (not a token
+ * object, not extractable, usable only to wrap), used once, and
+ * destroyed.  *out (malloc'd) is the wrapped PKCS#8 key.  The caller owns
+ * wkey and wipes it.  Fails with CKR_KEY_UNEXTRACTABLE for a
+ * --no-backup key.
+ */
+enum kr_err	 hsm_key_wrap(struct hsm_key *k,
+		     const uint8_t wkey[HSM_WRAP_KEY_LEN], uint8_t **out,
+		     size_t *outlen, struct kr_error *err);
+
+/*
+ * Unwrap wrapped (from hsm_key_wrap) into the session's token as a
+ * SENSITIVE token private key labelled label with CKA_ID id, and create
+ * its public key object from pub, so that hsm_key_find finds the pair.
+ * The wrapping key is imported as a session object and destroyed.  A
+ * label already in the token is refused before anything is created; on
+ * any failure whatever was created is destroyed.
+ */
+enum kr_err	 hsm_key_unwrap(struct hsm_session *s,
+		     const uint8_t wkey[HSM_WRAP_KEY_LEN],
+		     const uint8_t *wrapped, size_t wlen, EVP_PKEY *pub,
+		     const char *label, const uint8_t *id, size_t idlen,
+		     struct hsm_key **out, struct kr_error *err);
+
+/* Destroy the key pair k in its token (for tests and failed restores). */
+enum kr_err	 hsm_key_destroy(struct hsm_key *k, struct kr_error *err);
+
+/* The key's CKA_ID (id_len bytes). */
+const uint8_t	*hsm_key_id(const struct hsm_key *k, size_t *id_len);
+
 /* The name and meaning of a CKR_ value, e.g. "CKR_PIN_INCORRECT". */
 const char	*hsm_ckr_name(unsigned long rv);
 const char	*hsm_ckr_meaning(unsigned long rv);

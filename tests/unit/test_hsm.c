@@ -263,6 +263,83 @@ test_refusals(void **state)
 }
 
 static void
+test_wrap_unwrap(void **state)
+{
+	struct hsm_session *s = open_unit(1), *s2;
+	struct hsm_key *k = NULL, *r = NULL, *nb = NULL;
+	struct hsm_key_info *ki = NULL;
+	struct hsm_uri u;
+	struct kr_error err = { 0 };
+	uint8_t wkey[HSM_WRAP_KEY_LEN], bad[HSM_WRAP_KEY_LEN], *w = NULL,
+	    *w2 = NULL;
+	const uint8_t *id;
+	size_t wlen = 0, w2len = 0, idlen, n = 0, i;
+	char serial[17];
+
+	(void)state;
+	memset(wkey, 0x5a, sizeof(wkey));
+	memset(bad, 0xa5, sizeof(bad));
+	assert_int_equal(hsm_keygen(s, "wrapme", HSM_KEY_EC_P384,
+	    HSM_KEYGEN_EXTRACTABLE, &k, &err), KR_OK);
+	assert_int_equal(hsm_key_wrap(k, wkey, &w, &wlen, &err), KR_OK);
+	assert_true(wlen > 48);	/* more than the bare scalar */
+	/* A --no-backup key cannot be wrapped. */
+	assert_int_equal(hsm_keygen(s, "nowrap", HSM_KEY_EC_P256, 0, &nb,
+	    &err), KR_OK);
+	assert_int_equal(hsm_key_wrap(nb, wkey, &w2, &w2len, &err),
+	    KR_E_PKCS11);
+	assert_non_null(strstr(err.msg, "--no-backup"));
+	hsm_key_free(nb);
+
+	/* Restore into a second, fresh token. */
+	assert_int_equal(hsm_init_token(mod, "restore", SO_PIN, strlen(SO_PIN),
+	    PIN, strlen(PIN), serial, &err), KR_OK);
+	assert_int_equal(hsm_uri_parse("pkcs11:token=restore", &u, &err),
+	    KR_OK);
+	assert_int_equal(hsm_open(mod, &u, &s2, &err), KR_OK);
+	hsm_uri_free(&u);
+	assert_int_equal(hsm_login(s2, 0, PIN, strlen(PIN), &err), KR_OK);
+	id = hsm_key_id(k, &idlen);
+	/* The wrong wrapping key unwraps nothing and leaves nothing. */
+	assert_int_equal(hsm_key_unwrap(s2, bad, w, wlen, hsm_key_public(k),
+	    "root", id, idlen, &r, &err), KR_E_PKCS11);
+	assert_int_equal(hsm_keys(s2, &ki, &n, &err), KR_OK);
+	assert_int_equal(n, 0);
+	free(ki);
+	assert_int_equal(hsm_key_unwrap(s2, wkey, w, wlen, hsm_key_public(k),
+	    "root", id, idlen, &r, &err), KR_OK);
+	assert_int_equal(EVP_PKEY_eq(hsm_key_public(r), hsm_key_public(k)),
+	    1);
+	sign_and_verify(r, EVP_sha384());
+	assert_int_equal(hsm_keys(s2, &ki, &n, &err), KR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ki[0].sensitive, 1);
+	assert_int_equal(ki[0].local, 0);	/* not generated here */
+	free(ki);
+	hsm_key_free(r);
+	r = NULL;
+	/* The label is taken now. */
+	assert_int_equal(hsm_key_unwrap(s2, wkey, w, wlen, hsm_key_public(k),
+	    "root", id, idlen, &r, &err), KR_E_EXISTS);
+	/* And the restored key is found by URI like any other. */
+	assert_int_equal(hsm_uri_parse("pkcs11:token=restore;object=root", &u,
+	    &err), KR_OK);
+	assert_int_equal(hsm_key_find(s2, &u, &r, &err), KR_OK);
+	sign_and_verify(r, EVP_sha256());
+	assert_int_equal(hsm_key_destroy(r, &err), KR_OK);
+	hsm_key_free(r);
+	r = NULL;
+	assert_int_equal(hsm_key_find(s2, &u, &r, &err), KR_E_NOTFOUND);
+	hsm_uri_free(&u);
+	for (i = 0; i < wlen; i++)
+		w[i] = 0;
+	free(w);
+	hsm_key_free(k);
+	hsm_close(s2);
+	hsm_close(s);
+}
+
+static void
 test_ckr_names(void **state)
 {
 	(void)state;
@@ -283,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_keygen_ec),
 		cmocka_unit_test(test_keygen_rsa_no_backup),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_wrap_unwrap),
 		cmocka_unit_test(test_ckr_names),
 	};
 
