@@ -17,7 +17,7 @@ BUILD	?= build
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libcrypto libsodium yaml-0.1 jansson sqlite3
+PKGS	 = libcrypto libsodium yaml-0.1 jansson sqlite3 libqrencode
 CFLAGS	?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \

@@ -947,6 +947,45 @@ data_line(struct pstate *ps, struct body *b, struct kr_error *err)
 	return KR_OK;
 }
 
+/*
+ * One data line on its own, for a tool that takes a share typed from
+ * paper line by line: it runs the same checks as cer_armor_parse (line
+ * rules, number, base32, length, checksum) as if data lines 1..num-1
+ * had been full, so a mistyped line is named the moment it is typed.
+ * Whether a short line is really the last, and the Check line, are
+ * left to cer_armor_parse over the whole text.
+ */
+enum kr_err
+cer_armor_check_data_line(const char *line, unsigned lineno, unsigned num,
+    struct kr_error *err)
+{
+	struct pstate ps;
+	struct body *b;
+	enum kr_err rc;
+	int eof;
+
+	if (line == NULL || num == 0 || num > MAX_DATA_LINES)
+		return kr_fail(err, KR_E_PARSE, "line %u: a keyrite armor has "
+		    "data lines 01 to %02u", lineno, (unsigned)MAX_DATA_LINES);
+	memset(&ps, 0, sizeof(ps));
+	ps.text = line;
+	ps.len = strlen(line);
+	ps.lineno = lineno - 1;		/* next_line counts it */
+	if ((rc = next_line(&ps, &eof, err)) != KR_OK)
+		return rc;
+	if (eof || ps.llen == 0)
+		return kr_fail(err, KR_E_PARSE, "line %u: expected data line "
+		    "%02u; the line is empty", lineno, num);
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	b->nlines = num - 1;
+	b->len = (size_t)(num - 1) * DATA_PER_LINE;
+	b->last_n = DATA_PER_LINE;
+	rc = data_line(&ps, b, err);
+	free(b);
+	return rc;
+}
+
 /* "Check: LENGTH CCCC CCCC" after the last data line. */
 static enum kr_err
 check_line(struct pstate *ps, const struct body *b,

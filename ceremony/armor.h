@@ -143,6 +143,19 @@ enum kr_err	 cer_armor_open(const struct cer_armor *a,
 		     size_t *len, struct kr_error *err)
 		     __attribute__((warn_unused_result));
 
+/*
+ * Check one data line as a person typed it (numbered lineno in their
+ * copy; num is the data line number it must carry, 1-based): the line
+ * rules, its number, its base32 and its checksum, exactly as
+ * cer_armor_parse would, so that a mistyped line can be named and asked
+ * for again at once.  KR_E_PARSE with "line LINENO: data line NN: ...;
+ * retype it".  Nothing is corrected.  The whole text must still go
+ * through cer_armor_parse (short last line, Check line, header).
+ */
+enum kr_err	 cer_armor_check_data_line(const char *line, unsigned lineno,
+		     unsigned num, struct kr_error *err)
+		     __attribute__((warn_unused_result));
+
 /* Release a parsed armor; NULL is fine. */
 void		 cer_armor_free(struct cer_armor *a);
 

@@ -633,6 +633,14 @@ hsm_login(struct hsm_session *s, int so, const char *pin, size_t len,
 	return err != NULL ? err->code : KR_E_AUTH;
 }
 
+void
+hsm_logout(struct hsm_session *s)
+{
+	if (s->logged_in)
+		s->m->f->C_Logout(s->h);
+	s->logged_in = 0;
+}
+
 enum kr_err
 hsm_set_pin(struct hsm_session *s, const char *old, size_t oldlen,
     const char *pin, size_t len, struct kr_error *err)

@@ -109,6 +109,9 @@ const char	*hsm_session_serial(const struct hsm_session *);
 enum kr_err	 hsm_login(struct hsm_session *, int so, const char *pin,
 		     size_t len, struct kr_error *err);
 
+/* C_Logout, if logged in. */
+void		 hsm_logout(struct hsm_session *);
+
 /* C_SetPIN for the logged-in user or SO. */
 enum kr_err	 hsm_set_pin(struct hsm_session *, const char *old,
 		     size_t oldlen, const char *pin, size_t len,

@@ -2,13 +2,19 @@
  * cli.c: option parsing, help, error reporting and token opening shared
  * by the keyrite subcommands.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ceremony/quorum.h"
 
 #define MAX_OPTS 48
 
@@ -180,6 +186,154 @@ pin_source_path(const char *ps)
 	return ps;
 }
 
+int
+cli_passmap_add(const struct cli_cmd *cmd, struct cli_passmap *m,
+    const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t i, nlen, nn = m->n;
+	char *name;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		return cli_usage(cmd, "--passphrase-file takes NAME=FILE, not "
+		    "'%s'", arg);
+	nlen = (size_t)(eq - arg);
+	for (i = 0; i < m->n; i++)
+		if (strlen(m->names[i]) == nlen &&
+		    strncmp(m->names[i], arg, nlen) == 0)
+			return cli_usage(cmd, "two --passphrase-file options "
+			    "for '%.*s'", (int)nlen, arg);
+	if ((name = strndup(arg, nlen)) == NULL ||
+	    cli_push(&m->names, &nn, name) != 0 ||
+	    cli_push(&m->files, &m->n, eq + 1) != 0)
+		return -1;
+	return 0;
+}
+
+void
+cli_passmap_free(struct cli_passmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free((char *)(uintptr_t)m->names[i]);
+	free(m->names);
+	free(m->files);
+	memset(m, 0, sizeof(*m));
+}
+
+enum kr_err
+cli_passphrase(const struct cli_passmap *m, const char *holder,
+    const char *what, int confirm, struct kr_secret **out,
+    struct kr_error *err)
+{
+	char prompt[256];
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->n; i++)
+		if (strcmp(m->names[i], holder) == 0)
+			return kr_secret_from_file(m->files[i], "passphrase",
+			    out, err);
+	snprintf(prompt, sizeof(prompt), "passphrase of %s for %s", holder,
+	    what);
+	return kr_secret_prompt(prompt, confirm, out, err);
+}
+
+/* Parse the credential files named in auth; *creds has nofficers. */
+static enum kr_err
+load_creds(const struct cli_auth *auth, struct cer_armor ***creds,
+    struct kr_error *err)
+{
+	struct cer_armor **c;
+	uint8_t *buf = NULL;
+	size_t len, i;
+	enum kr_err rc;
+
+	if ((c = calloc(auth->nofficers + 1, sizeof(*c))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	for (i = 0; i < auth->nofficers; i++) {
+		rc = kr_file_read(auth->officers[i], CER_ARMOR_TEXT_MAX, &buf,
+		    &len, err);
+		if (rc == KR_OK)
+			rc = cer_armor_parse((char *)buf, len, &c[i], err);
+		free(buf);
+		buf = NULL;
+		if (rc != KR_OK) {
+			if (rc == KR_E_PARSE)
+				kr_error_prefix(err, "%s", auth->officers[i]);
+			goto fail;
+		}
+	}
+	*creds = c;
+	return KR_OK;
+fail:
+	for (i = 0; i < auth->nofficers; i++)
+		cer_armor_free(c[i]);
+	free(c);
+	return rc;
+}
+
+static void
+free_creds(struct cer_armor **c, size_t n)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cer_armor_free(c[i]);
+	free(c);
+}
+
+enum kr_err
+cli_auth_check(const struct cli_auth *auth, struct kr_error *err)
+{
+	struct cer_armor **c = NULL;
+	enum kr_err rc;
+
+	if (auth->nofficers == 0)
+		return KR_OK;
+	if (auth->pin_file != NULL)
+		return kr_fail(err, KR_E_USAGE, "give either --pin-file or "
+		    "--officer, not both");
+	if ((rc = load_creds(auth, &c, err)) != KR_OK)
+		return rc;
+	rc = cer_quorum_check(c, auth->officers, auth->nofficers, err);
+	free_creds(c, auth->nofficers);
+	return rc;
+}
+
+/* Ask each officer for their passphrase and rebuild the token's PIN. */
+static enum kr_err
+officers_pin(const struct cli_auth *auth, const char *label,
+    const char *serial, struct kr_secret **pin, struct kr_error *err)
+{
+	struct cer_armor **c = NULL;
+	struct kr_secret **pass = NULL;
+	size_t i;
+	enum kr_err rc;
+
+	if ((rc = load_creds(auth, &c, err)) != KR_OK)
+		return rc;
+	if ((pass = calloc(auth->nofficers, sizeof(*pass))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < auth->nofficers; i++)
+		if ((rc = cli_passphrase(auth->pass, c[i]->hdr.holder,
+		    auth->officers[i], 0, &pass[i], err)) != KR_OK)
+			goto out;
+	rc = cer_quorum_pin(c, auth->officers, pass, auth->nofficers, label,
+	    serial, pin, err);
+out:
+	if (pass != NULL)
+		for (i = 0; i < auth->nofficers; i++)
+			kr_secret_free(pass[i]);
+	free(pass);
+	free_creds(c, auth->nofficers);
+	return rc;
+}
+
 enum kr_err
 cli_token_open(const char *uri, const struct cli_auth *auth, int want_key,
     struct cli_token *t, struct kr_error *err)
@@ -191,6 +345,8 @@ cli_token_open(const char *uri, const struct cli_auth *auth, int want_key,
 
 	memset(t, 0, sizeof(*t));
 	t->uri.slot_id = -1;
+	if ((rc = cli_auth_check(auth, err)) != KR_OK)
+		return rc;
 	if ((rc = hsm_uri_parse(uri, &t->uri, err)) != KR_OK)
 		return rc;
 	if (want_key && t->uri.object == NULL && t->uri.id_len == 0) {
@@ -208,8 +364,13 @@ cli_token_open(const char *uri, const struct cli_auth *auth, int want_key,
 		pinfile = pin_source_path(t->uri.pin_source);
 	snprintf(what, sizeof(what), "user PIN for token '%s'",
 	    hsm_session_label(t->sess));
-	if ((rc = cli_read_pin(pinfile, pinfile ? "PIN" : what, 0, &pin,
-	    err)) != KR_OK)
+	if (auth->nofficers > 0)
+		rc = officers_pin(auth, hsm_session_label(t->sess),
+		    hsm_session_serial(t->sess), &pin, err);
+	else
+		rc = cli_read_pin(pinfile, pinfile ? "PIN" : what, 0, &pin,
+		    err);
+	if (rc != KR_OK)
 		goto fail;
 	rc = hsm_login(t->sess, 0, pin->buf, pin->len, err);
 	kr_secret_free(pin);
@@ -265,4 +426,125 @@ cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n, int argc,
 	fprintf(f, "\n'keyrite %s SUBCOMMAND --help' explains each, with an "
 	    "example.\n", verb);
 	return help ? 0 : EXIT_USAGE;
+}
+
+enum kr_err
+cli_outdir_begin(const char *out, char *tmp, size_t tmpsz,
+    struct kr_error *err)
+{
+	struct stat st;
+	enum kr_err rc;
+
+	if (lstat(out, &st) == 0)
+		return kr_fail(err, KR_E_EXISTS, "%s: exists already; keyrite "
+		    "never writes into an existing output directory", out);
+	/* The parent must exist and be writable: checked as for a file. */
+	if ((rc = kr_out_check(out, 0, err)) != KR_OK)
+		return rc;
+	if ((size_t)snprintf(tmp, tmpsz, "%s.tmp-XXXXXX", out) >= tmpsz)
+		return kr_fail(err, KR_E_USAGE, "%s: path too long", out);
+	if (mkdtemp(tmp) == NULL)
+		return kr_fail(err, KR_E_IO, "%s: %s", tmp, strerror(errno));
+	return KR_OK;
+}
+
+enum kr_err
+cli_outdir_write(const char *tmp, const char *name, const char *text,
+    unsigned mode, struct kr_error *err)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", tmp, name) >=
+	    sizeof(path))
+		return kr_fail(err, KR_E_USAGE, "%s: path too long", name);
+	return kr_file_write(path, text, strlen(text), mode, 0, err);
+}
+
+enum kr_err
+cli_outdir_commit(const char *tmp, const char *out, struct kr_error *err)
+{
+	if (chmod(tmp, 0755) == -1 || rename(tmp, out) == -1)
+		return kr_fail(err, KR_E_IO, "%s: %s", out, strerror(errno));
+	return KR_OK;
+}
+
+void
+cli_outdir_abort(const char *tmp)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d;
+
+	if (tmp == NULL || tmp[0] == '\0' || (d = opendir(tmp)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(tmp);
+}
+
+int
+cli_split_names(const struct cli_cmd *cmd, const char *opt, const char *list,
+    char ***names, size_t *n)
+{
+	const char *p = list, *e;
+	char *name;
+	size_t i;
+
+	*names = NULL;
+	*n = 0;
+	for (;;) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e == p) {
+			cli_free_names(*names, *n);
+			*names = NULL;
+			*n = 0;
+			return cli_usage(cmd, "--%s has an empty name in '%s'",
+			    opt, list);
+		}
+		if ((name = strndup(p, (size_t)(e - p))) == NULL)
+			return -1;
+		for (i = 0; i < *n; i++)
+			if (strcmp((*names)[i], name) == 0) {
+				cli_usage(cmd, "--%s names '%s' twice", opt,
+				    name);
+				free(name);
+				cli_free_names(*names, *n);
+				*names = NULL;
+				*n = 0;
+				return EXIT_USAGE;
+			}
+		if (cli_push((const char ***)names, n, name) != 0)
+			return -1;
+		if (*e == '\0')
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+void
+cli_free_names(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+cli_kdf_cost(const char *s)
+{
+	if (s == NULL || strcmp(s, "moderate") == 0)
+		return CER_KDF_COST_MODERATE;
+	if (strcmp(s, "interactive") == 0)
+		return CER_KDF_COST_INTERACTIVE;
+	return -1;
 }

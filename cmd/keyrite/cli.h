@@ -77,11 +77,49 @@ struct cli_token {
 	struct ca_signer	 signer;
 };
 
-/* How the token is unlocked: a PIN file, or a no-echo prompt. */
-struct cli_auth {
-	const char	*pin_file;
-	const char	*module;	/* --module, or NULL */
+/*
+ * --passphrase-file NAME=FILE, repeatable: where each holder's (or
+ * officer's) passphrase is read from in scripts; the rest are prompted.
+ */
+struct cli_passmap {
+	const char	**names;
+	const char	**files;
+	size_t		  n;
 };
+
+/* Add "NAME=FILE"; prints a usage error and returns -1 if malformed. */
+int	 cli_passmap_add(const struct cli_cmd *cmd, struct cli_passmap *m,
+	     const char *arg);
+void	 cli_passmap_free(struct cli_passmap *m);
+
+/*
+ * The passphrase of holder: from the map, else a no-echo prompt naming
+ * who and what ("passphrase of carol for share-carol.txt"); confirm asks
+ * twice (for new files).
+ */
+enum kr_err cli_passphrase(const struct cli_passmap *m, const char *holder,
+	     const char *what, int confirm, struct kr_secret **out,
+	     struct kr_error *err);
+
+/*
+ * How the token is unlocked: a PIN file, the URI's pin-source, a no-echo
+ * prompt, or k officer credentials (--officer, repeatable) that rebuild
+ * the random PIN nobody knows.
+ */
+struct cli_auth {
+	const char		*pin_file;
+	const char		*module;	/* --module, or NULL */
+	const char		**officers;	/* credential files */
+	size_t			  nofficers;
+	const struct cli_passmap *pass;		/* officers' passphrases */
+};
+
+/*
+ * Check the auth options: not both --pin-file and --officer; with
+ * officers, parse their credentials and check there are k distinct ones
+ * of one quorum, before any token is touched.
+ */
+enum kr_err cli_auth_check(const struct cli_auth *auth, struct kr_error *err);
 
 /*
  * Open the token named by uri, log in with the PIN from auth (or the
@@ -107,9 +145,50 @@ struct cli_sub {
 int	 cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n,
 	     int argc, char **argv);
 
+/*
+ * Outputs that are a directory of files: check out does not exist, write
+ * everything into a temporary sibling directory, then rename it into
+ * place in one step (or remove it on failure).
+ */
+enum kr_err cli_outdir_begin(const char *out, char *tmp, size_t tmpsz,
+	     struct kr_error *err);
+enum kr_err cli_outdir_write(const char *tmp, const char *name,
+	     const char *text, unsigned mode, struct kr_error *err);
+enum kr_err cli_outdir_commit(const char *tmp, const char *out,
+	     struct kr_error *err);
+void	 cli_outdir_abort(const char *tmp);
+
+/* Split "a,b,c" into names (strdup'd); prints a usage error on empties. */
+int	 cli_split_names(const struct cli_cmd *cmd, const char *opt,
+	     const char *list, char ***names, size_t *n);
+void	 cli_free_names(char **names, size_t n);
+
+/* "moderate" (default) or "interactive" Argon2id cost; -1 if unknown. */
+int	 cli_kdf_cost(const char *s);
+
+/* Options every command that uses a token key takes. */
+#define CLI_OPT_OFFICER { "officer", 1, 1, "CRED", "an officer's credential " \
+	"file; k of them replace --pin-file" }
+#define CLI_OPT_PASSFILE { "passphrase-file", 1, 1, "NAME=FILE", "read " \
+	"NAME's passphrase from FILE (scripts; default: prompt)" }
+
 /* Subcommands. */
 int	 cmd_hsm(int argc, char **argv);
 int	 cmd_root(int argc, char **argv);
 int	 cmd_inspect(int argc, char **argv);
+int	 cmd_backup(int argc, char **argv);
+int	 cmd_quorum(int argc, char **argv);
+
+/* cmd_backupkey.c */
+extern const struct cli_cmd backup_create_cmd, backup_verify_cmd,
+	 backup_restore_cmd;
+int	 backup_create_main(int argc, char **argv);
+int	 backup_verify_main(int argc, char **argv);
+int	 backup_restore_main(int argc, char **argv);
+
+/* cmd_card.c */
+extern const struct cli_cmd backup_print_cmd, backup_type_in_cmd;
+int	 backup_print_main(int argc, char **argv);
+int	 backup_type_in_main(int argc, char **argv);
 
 #endif /* KEYRITE_CLI_H */

@@ -19,6 +19,10 @@ struct hsm_args {
 	const char	*key;
 	const char	*subject;
 	const char	*out;
+	const char	**officers;
+	size_t		 nofficers;
+	struct cli_passmap pass;
+	const struct cli_cmd *cmd;
 	int		 force;
 	int		 json;
 	int		 no_backup;
@@ -41,6 +45,10 @@ hsm_opt(void *ctx, const char *name, const char *arg)
 		a->pin_file = arg;
 	else if (strcmp(name, "so-pin-file") == 0)
 		a->so_pin_file = arg;
+	else if (strcmp(name, "officer") == 0)
+		return cli_push(&a->officers, &a->nofficers, arg);
+	else if (strcmp(name, "passphrase-file") == 0)
+		return cli_passmap_add(a->cmd, &a->pass, arg);
 	else if (strcmp(name, "key") == 0)
 		a->key = arg;
 	else if (strcmp(name, "subject") == 0)
@@ -59,7 +67,7 @@ hsm_opt(void *ctx, const char *name, const char *arg)
 #define OPT_MODULE { "module", 1, 0, "PATH", "PKCS#11 module (default: " \
 	"$KEYRITE_PKCS11_MODULE, else SoftHSM2)" }
 #define OPT_PIN { "pin-file", 1, 0, "FILE", "read the user PIN from FILE " \
-	"(default: prompt without echo)" }
+	"(default: prompt without echo)" }, CLI_OPT_OFFICER, CLI_OPT_PASSFILE
 #define OPT_TOKEN { "token", 1, 0, "URI", "the token, as a pkcs11: URI " \
 	"(RFC 7512), e.g. 'pkcs11:token=lab-root'" }
 
@@ -259,7 +267,7 @@ print_key_public(EVP_PKEY *pk)
 static int
 hsm_keygen_main(int argc, char **argv)
 {
-	struct hsm_args a = { 0 };
+	struct hsm_args a = { .cmd = &keygen_cmd };
 	struct cli_token t;
 	struct cli_auth auth;
 	struct kr_error err = { 0 };
@@ -280,7 +288,8 @@ hsm_keygen_main(int argc, char **argv)
 	if (type == HSM_KEY_NONE)
 		return cli_usage(&keygen_cmd, "--type '%s' is not one of "
 		    "ec-p384, ec-p256, rsa-3072, rsa-4096", a.type);
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (cli_token_open(a.token, &auth, 0, &t, &err) != KR_OK ||
 	    hsm_keygen(t.sess, a.label, type, a.no_backup ? 0 :
 	    HSM_KEYGEN_EXTRACTABLE, &k, &err) != KR_OK) {
@@ -299,6 +308,8 @@ hsm_keygen_main(int argc, char **argv)
 out:
 	hsm_key_free(k);
 	cli_token_close(&t);
+	free(a.officers);
+	cli_passmap_free(&a.pass);
 	return st;
 }
 
@@ -328,7 +339,7 @@ tri(int v)
 static int
 hsm_keys_main(int argc, char **argv)
 {
-	struct hsm_args a = { 0 };
+	struct hsm_args a = { .cmd = &keys_cmd };
 	struct cli_token t;
 	struct cli_auth auth;
 	struct kr_error err = { 0 };
@@ -345,7 +356,8 @@ hsm_keys_main(int argc, char **argv)
 		    argv[idx]);
 	if (a.token == NULL)
 		return cli_usage(&keys_cmd, "--token is required");
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (cli_token_open(a.token, &auth, 0, &t, &err) != KR_OK ||
 	    hsm_keys(t.sess, &ki, &n, &err) != KR_OK) {
 		st = cli_report(keys_cmd.name, &err);
@@ -390,6 +402,8 @@ out:
 	json_decref(arr);
 	free(ki);
 	cli_token_close(&t);
+	free(a.officers);
+	cli_passmap_free(&a.pass);
 	return st;
 }
 
@@ -418,7 +432,7 @@ static const struct cli_cmd csr_cmd = {
 static int
 hsm_csr_main(int argc, char **argv)
 {
-	struct hsm_args a = { 0 };
+	struct hsm_args a = { .cmd = &csr_cmd };
 	struct cli_token t;
 	struct cli_auth auth;
 	struct kr_error err = { 0 };
@@ -434,7 +448,8 @@ hsm_csr_main(int argc, char **argv)
 	if (a.key == NULL || a.subject == NULL || a.out == NULL)
 		return cli_usage(&csr_cmd, "--key, --subject and --out are "
 		    "required");
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (kr_out_check(a.out, a.force, &err) != KR_OK ||
 	    cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
 	    ca_csr_make(a.subject, &t.signer, &req, &err) != KR_OK ||
@@ -449,6 +464,8 @@ hsm_csr_main(int argc, char **argv)
 out:
 	X509_REQ_free(req);
 	cli_token_close(&t);
+	free(a.officers);
+	cli_passmap_free(&a.pass);
 	return st;
 }
 

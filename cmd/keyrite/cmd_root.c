@@ -32,6 +32,9 @@ struct root_args {
 	const char	**revoke;	/* certificate files */
 	int		*reason;	/* per revoke, -1 = none */
 	size_t		 nrevoke;
+	const char	**officers;
+	size_t		 nofficers;
+	struct cli_passmap pass;
 	int		 force;
 	int		 dry_run;
 	const struct cli_cmd *cmd;
@@ -69,6 +72,10 @@ root_opt(void *ctx, const char *name, const char *arg)
 		a->force = 1;
 	else if (strcmp(name, "dry-run") == 0)
 		a->dry_run = 1;
+	else if (strcmp(name, "officer") == 0)
+		return cli_push(&a->officers, &a->nofficers, arg);
+	else if (strcmp(name, "passphrase-file") == 0)
+		return cli_passmap_add(a->cmd, &a->pass, arg);
 	else if (strcmp(name, "permitted-dns") == 0)
 		return cli_push(&a->dns, &a->ndns, arg);
 	else if (strcmp(name, "permitted-ip") == 0)
@@ -104,12 +111,14 @@ root_args_free(struct root_args *a)
 	free(a->ip);
 	free(a->revoke);
 	free(a->reason);
+	free(a->officers);
+	cli_passmap_free(&a->pass);
 }
 
 #define OPT_KEY { "key", 1, 0, "URI", "the root key, e.g. " \
 	"'pkcs11:token=lab-root;object=root-2026'" }
 #define OPT_PIN { "pin-file", 1, 0, "FILE", "read the user PIN from FILE " \
-	"(default: prompt without echo)" }
+	"(default: prompt without echo)" }, CLI_OPT_OFFICER, CLI_OPT_PASSFILE
 #define OPT_MODULE { "module", 1, 0, "PATH", "PKCS#11 module (default: " \
 	"$KEYRITE_PKCS11_MODULE, else SoftHSM2)" }
 #define OPT_OUT { "out", 1, 0, "FILE", "where to write the result (PEM)" }
@@ -248,7 +257,8 @@ root_init_main(int argc, char **argv)
 		goto out;
 	}
 	names = (struct ca_names){ a.dns, a.ndns, a.ip, a.nip };
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
 	    ca_root_build(a.subject, t.signer.pub, &prof, validity, &names,
 	    now, &tbs, &err) != KR_OK ||
@@ -360,7 +370,8 @@ root_sign_main(int argc, char **argv)
 		st = 0;
 		goto out;
 	}
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (ca_rootstate_open(a.home ? a.home : ca_rootstate_default_home(),
 	    ca, &rs, &err) != KR_OK ||
 	    cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
@@ -476,7 +487,8 @@ root_crl_main(int argc, char **argv)
 		st = cli_report(crl_cmd.name, &err);
 		goto out;
 	}
-	auth = (struct cli_auth){ a.pin_file, a.module };
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
 	if (cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
 	    key_matches_ca(&t, ca, a.ca, &err) != KR_OK) {
 		st = cli_report(crl_cmd.name, &err);

@@ -22,6 +22,10 @@ static const struct {
 	    "list keys" },
 	{ "root", cmd_root, "the offline root: self-sign, sign "
 	    "intermediates, publish CRLs" },
+	{ "backup", cmd_backup, "Shamir-split backups of a root key: create, "
+	    "verify, restore, print, type-in" },
+	{ "quorum", cmd_quorum, "two-person control: k of n officers "
+	    "activate a token" },
 	{ "inspect", cmd_inspect, "show a certificate, CSR or CRL" },
 };
 
