@@ -43,13 +43,15 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_RUN = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+CT_SRC	 = $(wildcard tests/ct/ct_*.c)
+CT_BIN	 = $(patsubst tests/ct/%.c,$(BUILD)/ct/%,$(CT_SRC))
 
 .PHONY: all check demo deps asan install uninstall format clean fuzz bench \
 	tests lint-src
 .SUFFIXES:
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN)
+all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN) $(CT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +85,11 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(BUILD)/obj/tests/fuzz/replay.o \
 	    $(LIBS) $(KR_LIBS) $(LDFLAGS)
+
+# Constant-time checks: run under valgrind by tests/run.sh (suite ct).
+$(BUILD)/ct/%: $(BUILD)/obj/tests/ct/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(LIBS) $(KR_LIBS) $(LDFLAGS)
 
 tests: all
 

@@ -392,7 +392,7 @@ static const char card_css[] =
     ".index { text-align: right; }\n"
     ".index b { display: block; font-size: 21pt; line-height: 1.15; }\n"
     ".index span { font-size: 9pt; color: #444; }\n"
-    ".top { display: flex; gap: 8mm; margin-top: 5mm; align-items: "
+    ".top { display: flex; gap: 8mm; margin-top: 4mm; align-items: "
     "flex-start; }\n"
     "table.fields { flex: 1; border-collapse: collapse; }\n"
     "table.fields th { text-align: left; vertical-align: top; font-size: "
@@ -411,26 +411,26 @@ static const char card_css[] =
     "display: flex;\n  align-items: center; padding: 4mm; font-size: 8pt; "
     "color: #555; }\n"
     "h2 { font-size: 8pt; font-weight: 700; letter-spacing: .14em; "
-    "text-transform: uppercase;\n  color: #666; margin: 6mm 0 1.5mm; }\n"
+    "text-transform: uppercase;\n  color: #666; margin: 5mm 0 1.5mm; }\n"
     "h2 span { text-transform: none; letter-spacing: 0; font-weight: 400; "
     "}\n"
-    ".armor { font-size: 10pt; line-height: 1.62; border: 0.3mm solid "
+    ".armor { font-size: 10pt; line-height: 1.5; border: 0.3mm solid "
     "#111;\n  border-radius: 1.5mm; padding: 2mm 0; }\n"
-    ".armor .l { white-space: pre; min-height: 1.62em; padding-right: "
+    ".armor .l { white-space: pre; min-height: 1.5em; padding-right: "
     "2mm; }\n"
     ".armor .l:nth-child(even) { background: #f1f0ec; }\n"
     ".armor .l::before { content: attr(data-n); display: inline-block; "
     "width: 2.4em;\n  margin-right: 1.1em; text-align: right; color: #999; "
     "}\n"
     ".armor .sum { font-weight: 700; }\n"
-    ".notes { display: flex; gap: 8mm; margin-top: 5mm; font-size: "
+    ".notes { display: flex; gap: 8mm; margin-top: 4mm; font-size: "
     "8.5pt; }\n"
     ".notes div { flex: 1; }\n"
     ".notes p { margin: 0 0 1.5mm; }\n"
     ".notes code { font-family: \"DejaVu Sans Mono\", \"Liberation "
     "Mono\", Menlo, Consolas, monospace;\n  font-size: 8pt; background: "
     "#f1f0ec; padding: 0 0.8mm; }\n"
-    ".sign { display: flex; gap: 8mm; margin-top: 12mm; }\n"
+    ".sign { display: flex; gap: 8mm; margin-top: 9mm; }\n"
     ".sign div { border-top: 0.3mm solid #111; padding-top: 1mm; "
     "font-size: 7.5pt;\n  color: #555; }\n"
     ".sign .who { flex: 3; } .sign .date { flex: 1.4; } .sign .sig "
@@ -513,16 +513,16 @@ cer_card_html(const struct cer_armor *a, const char *text, size_t len,
 	bstr(&b, card_css);
 	bstr(&b, "</style>\n</head>\n<body>\n<main class=\"card\">\n");
 
-	bstr(&b, "<header>\n<div><div class=\"kicker\">keyrite &middot; ");
-	besc(&b, cer_kind_set_name(h->kind), strlen(cer_kind_set_name(h->kind)));
-	bprintf(&b, "</div>\n<h1>%s</h1></div>\n", what);
+	bprintf(&b, "<header>\n<div><div class=\"kicker\">keyrite &middot; "
+	    "paper copy</div>\n<h1>%s</h1></div>\n", what);
 	bprintf(&b, "<div class=\"index\"><b>%u of %u</b><span>any %u %s"
 	    "</span></div>\n</header>\n", h->x, h->n, h->k,
 	    h->kind == CER_KIND_OFFICER ? "act together" : "restore");
 
 	bstr(&b, "<section class=\"top\">\n<table class=\"fields\">\n");
 	html_field(&b, "Holder", "holder", h->holder);
-	count_words(h, words, sizeof(words));
+	snprintf(words, sizeof(words), "%u of %u, any %u %s", h->x, h->n,
+	    h->k, h->kind == CER_KIND_OFFICER ? "act together" : "restore");
 	html_field(&b, h->kind == CER_KIND_OFFICER ? "Credential" : "Share",
 	    NULL, words);
 	hex_grouped(h->set_id, CER_SET_ID_LEN, grp, sizeof(grp));

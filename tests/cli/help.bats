@@ -7,7 +7,7 @@ load helpers
 	run keyrite --help
 	expect 0 "usage: keyrite VERB"
 	[[ "$output" == *"example:"* ]]
-	for v in hsm root inspect; do [[ "$output" == *"  $v "* ]]; done
+	for v in hsm root backup quorum inspect; do [[ "$output" == *"  $v "* ]]; done
 }
 
 @test "keyrite without arguments is a usage error" {
@@ -22,7 +22,9 @@ load helpers
 
 @test "every subcommand has --help with an example" {
 	for c in "hsm tokens" "hsm init-token" "hsm keygen" "hsm keys" \
-	    "root init" "root sign" "root crl" "inspect"; do
+	    "hsm csr" "root init" "root sign" "root crl" "inspect" \
+	    "backup create" "backup verify" "backup restore" "backup print" \
+	    "backup type-in" "quorum init"; do
 		run keyrite $c --help
 		expect 0 "usage: keyrite $c"
 		[[ "$output" == *"example:"* ]] || { echo "no example: $c"; false; }
