@@ -18,6 +18,9 @@ libcurl4-openssl-dev curl
 libqrencode-dev
 libcmocka-dev
 bats
+valgrind
+strace
+tmux
 gnutls-bin
 libnss3-tools
 "

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Run keyrite's tests and end with one line "N passed, N failed".
 #
-#   tests/run.sh BUILD [unit] [cli] [interop] [fuzz]
+#   tests/run.sh BUILD [unit] [cli] [interop] [fuzz] [ct]
 #
 # Suites run two at a time (the machines have two cores); each writes
 # TAP to its own log, and the logs are counted at the end.  A unit
 # binary or bats file that dies without a "not ok" line counts as one
-# failure, so a crash is never a silent pass.
+# failure, so a crash is never a silent pass.  The ct suite runs each
+# constant-time check under valgrind, where it must be clean, and with
+# --control, where valgrind must report the deliberate leak.
 set -u
 build=${1:-build}
 shift || true
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit cli interop fuzz)
+[ ${#suites[@]} -gt 0 ] || suites=(unit cli interop fuzz ct)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$top" && cd "$build" && pwd) || {
@@ -46,6 +48,10 @@ for s in "${suites[@]}"; do
 		for t in "$build"/fuzz-replay/fuzz_*; do
 			[ -x "$t" ] && jobs+=("fuzz:$t")
 		done ;;
+	ct)
+		for t in "$build"/ct/ct_*; do
+			[ -x "$t" ] && jobs+=("ct:$t")
+		done ;;
 	*) echo "tests/run.sh: unknown suite '$s'" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +70,38 @@ run_one() {
 		else
 			{ echo "not ok 1 - $name replays its corpus"
 			  sed 's/^/# /' "$log.out"; } >"$log"
+		fi
+		rm -f "$log.out" ;;
+	ct)
+		name=$(basename "$path")
+		vg=(valgrind -q --error-exitcode=42 --track-origins=yes)
+		skip=
+		command -v valgrind >/dev/null 2>&1 ||
+		    skip="valgrind not installed"
+		[ -z "${KEYRITE_ASAN:-}" ] || skip="valgrind cannot run ASan"
+		if [ -n "$skip" ]; then
+			echo "ok 1 - $name # skip $skip" >"$log"
+		else
+			: >"$log"
+			if (cd "$top" && "${vg[@]}" "$path") >"$log.out" 2>&1
+			then
+				echo "ok 1 - $name: constant time" >>"$log"
+			else
+				{ echo "not ok 1 - $name: secret-dependent" \
+				    "branch or index (or a failed check)"
+				  sed 's/^/# /' "$log.out"; } >>"$log"
+			fi
+			(cd "$top" && "${vg[@]}" "$path" --control) \
+			    >"$log.out" 2>&1
+			if [ $? = 42 ] &&
+			    grep -q 'uninitialised value' "$log.out"; then
+				echo "ok 2 - $name --control: valgrind sees" \
+				    "the deliberate leak" >>"$log"
+			else
+				{ echo "not ok 2 - $name --control: valgrind" \
+				    "missed the deliberate leak"
+				  sed 's/^/# /' "$log.out"; } >>"$log"
+			fi
 		fi
 		rm -f "$log.out" ;;
 	esac
