@@ -45,13 +45,15 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_RUN = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 CT_SRC	 = $(wildcard tests/ct/ct_*.c)
 CT_BIN	 = $(patsubst tests/ct/%.c,$(BUILD)/ct/%,$(CT_SRC))
+TOOLS_SRC = $(wildcard tests/tools/*.c)
+TOOLS_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOLS_SRC))
 
 .PHONY: all check demo deps asan install uninstall format clean fuzz bench \
 	tests lint-src
 .SUFFIXES:
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN) $(CT_BIN)
+all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN) $(CT_BIN) $(TOOLS_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +90,11 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o \
 
 # Constant-time checks: run under valgrind by tests/run.sh (suite ct).
 $(BUILD)/ct/%: $(BUILD)/obj/tests/ct/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(LIBS) $(KR_LIBS) $(LDFLAGS)
+
+# Test-only helper programs (tests/tools/), never installed.
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(LIBS) $(KR_LIBS) $(LDFLAGS)
 

@@ -19,7 +19,7 @@
 
 #define CARD_COLS	79	/* width of the text card */
 #define QR_QUIET	4	/* modules of white around the code */
-#define QR_SIZE_MM	54	/* printed size of the code */
+#define QR_SIZE_MM	50	/* printed size of the code */
 
 /* A growing string (nothing here is secret). */
 struct buf {
@@ -176,7 +176,8 @@ cer_card_lines(const char *text, size_t len, char **out,
 			st = HEADER;
 		bput(&b, s, (size_t)(e - s));
 		bput(&b, "\n", 1);
-		if (st == DATA && e - s >= 8 && strncasecmp(s, "-----END", 8) == 0)
+		if (st == DATA && e - s >= 8 &&
+		    strncasecmp(s, "-----END", 8) == 0)
 			break;
 	}
 	if (b.len == 0)
@@ -403,20 +404,20 @@ static const char card_css[] =
     "}\n"
     "table.fields td.mono { font-size: 9.5pt; }\n"
     "td.holder { font-size: 14pt; font-weight: 700; }\n"
-    "figure.qr { margin: 0; width: 54mm; text-align: center; }\n"
+    "figure.qr { margin: 0; width: 50mm; text-align: center; }\n"
     "figure.qr svg { display: block; }\n"
     "figure.qr figcaption { font-size: 7.5pt; color: #555; margin-top: "
     "0.5mm; }\n"
-    ".noqr { width: 54mm; height: 54mm; border: 0.3mm dashed #999; "
+    ".noqr { width: 50mm; height: 50mm; border: 0.3mm dashed #999; "
     "display: flex;\n  align-items: center; padding: 4mm; font-size: 8pt; "
     "color: #555; }\n"
     "h2 { font-size: 8pt; font-weight: 700; letter-spacing: .14em; "
-    "text-transform: uppercase;\n  color: #666; margin: 5mm 0 1.5mm; }\n"
+    "text-transform: uppercase;\n  color: #666; margin: 4mm 0 1.5mm; }\n"
     "h2 span { text-transform: none; letter-spacing: 0; font-weight: 400; "
     "}\n"
-    ".armor { font-size: 10pt; line-height: 1.5; border: 0.3mm solid "
+    ".armor { font-size: 10pt; line-height: 1.42; border: 0.3mm solid "
     "#111;\n  border-radius: 1.5mm; padding: 2mm 0; }\n"
-    ".armor .l { white-space: pre; min-height: 1.5em; padding-right: "
+    ".armor .l { white-space: pre; min-height: 1.42em; padding-right: "
     "2mm; }\n"
     ".armor .l:nth-child(even) { background: #f1f0ec; }\n"
     ".armor .l::before { content: attr(data-n); display: inline-block; "
@@ -430,12 +431,11 @@ static const char card_css[] =
     ".notes code { font-family: \"DejaVu Sans Mono\", \"Liberation "
     "Mono\", Menlo, Consolas, monospace;\n  font-size: 8pt; background: "
     "#f1f0ec; padding: 0 0.8mm; }\n"
-    ".sign { display: flex; gap: 8mm; margin-top: 9mm; }\n"
+    ".sign { display: flex; gap: 8mm; margin-top: 7mm; }\n"
     ".sign div { border-top: 0.3mm solid #111; padding-top: 1mm; "
     "font-size: 7.5pt;\n  color: #555; }\n"
     ".sign .who { flex: 3; } .sign .date { flex: 1.4; } .sign .sig "
     "{ flex: 3; }\n"
-    "footer { margin-top: 4mm; font-size: 7pt; color: #888; }\n"
     "@media print {\n"
     "  html, body { background: none; padding: 0; }\n"
     "  .card { width: auto; max-width: 186mm; margin: 0; padding: 0; "
@@ -514,7 +514,8 @@ cer_card_html(const struct cer_armor *a, const char *text, size_t len,
 	bstr(&b, "</style>\n</head>\n<body>\n<main class=\"card\">\n");
 
 	bprintf(&b, "<header>\n<div><div class=\"kicker\">keyrite &middot; "
-	    "paper copy</div>\n<h1>%s</h1></div>\n", what);
+	    "paper copy &middot; format %u</div>\n<h1>%s</h1></div>\n",
+	    h->version, what);
 	bprintf(&b, "<div class=\"index\"><b>%u of %u</b><span>any %u %s"
 	    "</span></div>\n</header>\n", h->x, h->n, h->k,
 	    h->kind == CER_KIND_OFFICER ? "act together" : "restore");
@@ -583,14 +584,6 @@ cer_card_html(const struct cer_armor *a, const char *text, size_t len,
 	    "<div class=\"who\">Received by (name)</div>\n"
 	    "<div class=\"date\">Date</div>\n"
 	    "<div class=\"sig\">Signature</div>\n</section>\n");
-	bstr(&b, "<footer>");
-	besc(&b, title, strlen(title));
-	bprintf(&b, " &middot; %s %u of %u &middot; ", h->kind ==
-	    CER_KIND_OFFICER ? "credential" : "share", h->x, h->n);
-	hex_grouped(h->set_id, 4, grp, sizeof(grp));
-	besc(&b, cer_kind_set_name(h->kind), strlen(cer_kind_set_name(h->kind)));
-	bprintf(&b, " %s&hellip; &middot; format version %u</footer>\n",
-	    grp, h->version);
 	bstr(&b, "</main>\n</body>\n</html>\n");
 	free(svg);
 	free(lines);

@@ -22,7 +22,8 @@
  * surrounding blanks and CR removed, blank lines dropped except the one
  * that ends the header, each line ending in LF.  For a file written by
  * cer_armor_seal this is the file itself.  text (len bytes) should be
- * text cer_armor_parse accepted.  *out is malloc'd, NUL-terminated; the caller frees it.
+ * text cer_armor_parse accepted.  *out is malloc'd, NUL-terminated;
+ * the caller frees it.
  */
 enum kr_err	 cer_card_lines(const char *text, size_t len, char **out,
 		     struct kr_error *err);

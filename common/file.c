@@ -287,8 +287,6 @@ prompt_once(int fd, const char *prompt, char *buf, size_t *len)
 		return KR_E_USAGE;
 	for (;;) {
 		r = read(fd, &c, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
 		if (r <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n < KR_SECRET_MAX)
@@ -298,6 +296,9 @@ prompt_once(int fd, const char *prompt, char *buf, size_t *len)
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
 	buf[n] = '\0';
 	*len = n;
+	/* A signal (Ctrl-C with a handler installed) aborts the prompt. */
+	if (r == -1 && errno == EINTR)
+		return KR_E_ABORTED;
 	return KR_OK;
 }
 
@@ -324,14 +325,21 @@ kr_secret_prompt(const char *prompt, int confirm, struct kr_secret **out,
 		char p[256];
 
 		snprintf(p, sizeof(p), "%s: ", prompt);
-		if (prompt_once(fd, p, a, &alen) != KR_OK) {
-			rc = kr_fail(err, KR_E_USAGE, "cannot turn off echo "
-			    "on the terminal to ask for the %s", prompt);
+		if ((rc = prompt_once(fd, p, a, &alen)) != KR_OK) {
+			rc = rc == KR_E_ABORTED ? kr_fail(err, rc, "interrupted "
+			    "while asking for the %s", prompt) : kr_fail(err,
+			    KR_E_USAGE, "cannot turn off echo on the terminal "
+			    "to ask for the %s", prompt);
 			goto out;
 		}
 		if (confirm) {
 			snprintf(p, sizeof(p), "%s (again): ", prompt);
-			if (prompt_once(fd, p, b, &blen) != KR_OK ||
+			if ((rc = prompt_once(fd, p, b, &blen)) == KR_E_ABORTED) {
+				rc = kr_fail(err, rc, "interrupted while asking "
+				    "for the %s", prompt);
+				goto out;
+			}
+			if (rc != KR_OK ||
 			    alen != blen || sodium_memcmp(a, b, alen) != 0) {
 				rc = kr_fail(err, KR_E_AUTH,
 				    "the two entries of the %s differ", prompt);

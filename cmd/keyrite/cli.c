@@ -99,7 +99,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		if (c == 'h') {
 			cli_help(cmd, stdout);
 			exit(0);
@@ -168,8 +168,8 @@ cli_read_pin(const char *file, const char *what, int confirm,
 	return kr_secret_prompt(what, confirm, out, err);
 }
 
-static enum kr_err
-signer_hsm(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
+enum kr_err
+cli_signer_hsm(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
     unsigned char **sig, size_t *siglen, struct kr_error *err)
 {
 	return hsm_key_sign(arg, md, msg, len, sig, siglen, err);
@@ -381,7 +381,7 @@ cli_token_open(const char *uri, const struct cli_auth *auth, int want_key,
 		    KR_OK)
 			goto fail;
 		t->signer.pub = hsm_key_public(t->key);
-		t->signer.sign = signer_hsm;
+		t->signer.sign = cli_signer_hsm;
 		t->signer.arg = t->key;
 	}
 	return KR_OK;

@@ -130,6 +130,11 @@ enum kr_err cli_token_open(const char *uri, const struct cli_auth *auth,
 	     int want_key, struct cli_token *t, struct kr_error *err);
 void	 cli_token_close(struct cli_token *t);
 
+/* ca_signer.sign for a token key (arg is the struct hsm_key). */
+enum kr_err cli_signer_hsm(void *arg, const EVP_MD *md,
+	     const unsigned char *msg, size_t len, unsigned char **sig,
+	     size_t *siglen, struct kr_error *err);
+
 /*
  * Read a PIN: from file if given, else a prompt "what for token 'L'".
  */
@@ -178,6 +183,7 @@ int	 cmd_root(int argc, char **argv);
 int	 cmd_inspect(int argc, char **argv);
 int	 cmd_backup(int argc, char **argv);
 int	 cmd_quorum(int argc, char **argv);
+int	 cmd_ceremony(int argc, char **argv);
 
 /* cmd_backupkey.c */
 extern const struct cli_cmd backup_create_cmd, backup_verify_cmd,

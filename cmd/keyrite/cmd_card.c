@@ -184,7 +184,7 @@ const struct cli_cmd backup_type_in_cmd = {
 struct typein {
 	char		*line[TYPEIN_MAX_LINES];
 	unsigned	 n;		/* lines kept */
-	unsigned	 blank;		/* card number of the blank line, or 0 */
+	unsigned	 blank;		/* number of the blank line, or 0 */
 	unsigned	 ndata;		/* data lines kept */
 	enum cer_kind	 kind;
 	int		 tty;
@@ -408,9 +408,9 @@ repair(struct typein *t, enum whole w, struct kr_error *err)
 		if (*s != '\0') {
 			v = strtoul(s, &e, 10);
 			if (*e != '\0' || v == 0 || v > t->n || v == t->blank) {
-				snprintf(err->msg, sizeof(err->msg), "type a line "
-				    "number from 1 to %u other than the blank "
-				    "line %u", t->n, t->blank);
+				snprintf(err->msg, sizeof(err->msg), "type a "
+				    "line number from 1 to %u other than the "
+				    "blank line %u", t->n, t->blank);
 				continue;
 			}
 			m = (unsigned)v;
@@ -472,10 +472,10 @@ type_in(struct typein *t, struct kr_error *err)
 		if (read_typed(t, prompt, n, &s, &eof, err) != KR_OK)
 			return err->code;
 		if (eof)
-			return kr_fail(err, KR_E_PARSE, "line %u: the input ends "
-			    "before -----END %s-----; the card was not typed to "
-			    "the end", n, armor_label[t->kind ? t->kind :
-			    CER_KIND_SHARE]);
+			return kr_fail(err, KR_E_PARSE, "line %u: the input "
+			    "ends before -----END %s-----; the card was not "
+			    "typed to the end", n, armor_label[t->kind ?
+			    t->kind : CER_KIND_SHARE]);
 		memset(&lerr, 0, sizeof(lerr));
 		data = 0;
 		if (*s == '\0') {

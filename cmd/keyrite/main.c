@@ -26,6 +26,8 @@ static const struct {
 	    "verify, restore, print, type-in" },
 	{ "quorum", cmd_quorum, "two-person control: k of n officers "
 	    "activate a token" },
+	{ "ceremony", cmd_ceremony, "scripted, witnessed key ceremonies: plan, "
+	    "run, rehearse, verify, report" },
 	{ "inspect", cmd_inspect, "show a certificate, CSR or CRL" },
 };
 
