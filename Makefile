@@ -47,6 +47,8 @@ CT_SRC	 = $(wildcard tests/ct/ct_*.c)
 CT_BIN	 = $(patsubst tests/ct/%.c,$(BUILD)/ct/%,$(CT_SRC))
 TOOLS_SRC = $(wildcard tests/tools/*.c)
 TOOLS_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOLS_SRC))
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo deps asan install uninstall format clean fuzz bench \
 	tests lint-src
@@ -98,6 +100,11 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(LIBS) $(KR_LIBS) $(LDFLAGS)
 
+# Benchmarks (bench/): built for `make bench` only, never by `all`.
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $@ $< $(LIBS) $(KR_LIBS) $(LDFLAGS)
+
 tests: all
 
 deps:
@@ -120,7 +127,7 @@ asan: deps
 fuzz:
 	tests/fuzz/build.sh
 
-bench: all
+bench: all $(BENCH_BIN)
 	bench/run.sh $(BUILD)
 
 install: all

@@ -1315,6 +1315,12 @@ cer_armor_check_set(const struct cer_armor_hdr *const *hdrs,
 			    "together", who, h->k, h->n, first, r->k, r->n);
 		for (j = 0; j < i; j++) {
 			if (hdrs[j]->x == h->x) {
+				if (names != NULL && names[i] != NULL &&
+				    names[j] != NULL &&
+				    strcmp(names[i], names[j]) == 0)
+					return kr_fail(err, KR_E_VERIFY, "%s is "
+					    "given twice; give %u different "
+					    "holders' files", names[i], h->k);
 				member_name(hdrs[j], names, j, first,
 				    sizeof(first));
 				return kr_fail(err, KR_E_VERIFY, "%s: is the same "

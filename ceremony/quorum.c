@@ -54,9 +54,28 @@ hexdup(const uint8_t *p, size_t n)
 }
 
 enum kr_err
-cer_quorum_init(struct hsm_session *s, const char *so_pin, size_t so_len,
-    const char *const *officers, size_t n, unsigned k, enum cer_kdf_cost cost,
-    struct kr_secret *const *passphrases, char ***creds, char **public_json,
+cer_quorum_apply(struct hsm_session *s, const char *so_pin, size_t so_len,
+    const struct kr_secret *pin, struct kr_error *err)
+{
+	enum kr_err rc;
+
+	if ((rc = hsm_login(s, 1, so_pin, so_len, err)) != KR_OK)
+		return rc;
+	rc = hsm_init_pin(s, pin->buf, pin->len, err);
+	hsm_logout(s);
+	if (rc != KR_OK)
+		return rc;
+	/* The token takes the new PIN before anyone relies on it. */
+	if ((rc = hsm_login(s, 0, pin->buf, pin->len, err)) != KR_OK)
+		return rc;
+	hsm_logout(s);
+	return KR_OK;
+}
+
+enum kr_err
+cer_quorum_make(struct hsm_session *s, const char *const *officers, size_t n,
+    unsigned k, enum cer_kdf_cost cost, struct kr_secret *const *passphrases,
+    char ***creds, char **public_json, struct kr_secret **pinout,
     struct kr_error *err)
 {
 	struct cer_armor_hdr h;
@@ -69,6 +88,7 @@ cer_quorum_init(struct hsm_session *s, const char *so_pin, size_t so_len,
 
 	*creds = NULL;
 	*public_json = NULL;
+	*pinout = NULL;
 	if (k < 2 || n < k || n > 255)
 		return kr_fail(err, KR_E_USAGE, "need 2 <= threshold (%u) <= "
 		    "officers (%zu) <= 255", k, n);
@@ -88,18 +108,9 @@ cer_quorum_init(struct hsm_session *s, const char *so_pin, size_t so_len,
 			goto out;
 		}
 	random_pin(pin);
-	if ((rc = hsm_login(s, 1, so_pin, so_len, err)) != KR_OK ||
-	    (rc = hsm_init_pin(s, pin, CER_QUORUM_PIN_LEN, err)) != KR_OK)
-		goto out;
-	hsm_logout(s);
-	/* The token takes the new PIN before anyone relies on it. */
-	if ((rc = hsm_login(s, 0, pin, CER_QUORUM_PIN_LEN, err)) != KR_OK)
-		goto out;
-	hsm_logout(s);
 	if ((rc = cer_shamir_split((const uint8_t *)pin, CER_QUORUM_PIN_LEN, k,
 	    (unsigned)n, sh, err)) != KR_OK)
 		goto out;
-	sodium_memzero(pin, CER_QUORUM_PIN_LEN + 1);
 	cer_armor_hdr_init(&h, CER_KIND_OFFICER, cost);
 	randombytes_buf(h.set_id, sizeof(h.set_id));
 	cer_quorum_secret_id(hsm_session_label(s), hsm_session_serial(s),
@@ -137,6 +148,9 @@ cer_quorum_init(struct hsm_session *s, const char *so_pin, size_t so_len,
 		rc = kr_fail(err, KR_E_NOMEM, "cannot encode officers.json");
 		goto out;
 	}
+	if ((rc = kr_secret_from_bytes(pin, CER_QUORUM_PIN_LEN, pinout,
+	    err)) != KR_OK)
+		goto out;
 	*creds = texts;
 	texts = NULL;
 	rc = KR_OK;

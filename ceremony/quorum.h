@@ -27,19 +27,29 @@ void		 cer_quorum_secret_id(const char *label, const char *serial,
 		     uint8_t out[CER_SECRET_ID_LEN]);
 
 /*
- * Log in to the token as security officer with so_pin, set a fresh
- * random user PIN (C_InitPIN), check it logs in, and split it among the
- * n officers (k needed), each credential sealed with passphrases[i].
- * *creds gets n armored texts and *public_json the quorum's public
- * record (names, share indexes, Ed25519 public keys, token); all
- * malloc'd for the caller.  The PIN exists only in sodium_malloc'd
- * memory and is wiped before return.
+ * Make a quorum for the token of session s without touching the token: a
+ * fresh random user PIN (*pin, guarded memory, the caller frees it) split
+ * among the n officers (k needed), each credential sealed with
+ * passphrases[i].  *creds gets n armored texts and *public_json the
+ * quorum's public record (names, share indexes, Ed25519 public keys,
+ * token); all malloc'd for the caller.  The caller writes the
+ * credentials durably and only then calls cer_quorum_apply, so that the
+ * token never has a PIN that nobody holds.
  */
-enum kr_err	 cer_quorum_init(struct hsm_session *s, const char *so_pin,
-		     size_t so_len, const char *const *officers, size_t n,
-		     unsigned k, enum cer_kdf_cost cost,
+enum kr_err	 cer_quorum_make(struct hsm_session *s,
+		     const char *const *officers, size_t n, unsigned k,
+		     enum cer_kdf_cost cost,
 		     struct kr_secret *const *passphrases, char ***creds,
-		     char **public_json, struct kr_error *err);
+		     char **public_json, struct kr_secret **pin,
+		     struct kr_error *err);
+
+/*
+ * Log in as security officer with so_pin, set pin as the user PIN
+ * (C_InitPIN), log out, and check the token takes it.
+ */
+enum kr_err	 cer_quorum_apply(struct hsm_session *s, const char *so_pin,
+		     size_t so_len, const struct kr_secret *pin,
+		     struct kr_error *err);
 
 /*
  * Check, without any passphrase, that count credentials are officer

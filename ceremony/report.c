@@ -856,32 +856,71 @@ step_title(const struct cer_script *s, const json_t *e)
 	return st != NULL && st->title != NULL ? st->title : js(e, "step");
 }
 
+/* One table row: cells joined for the format. */
 static void
-report_participants_html(struct w *w, const struct cer_script *s,
-    const json_t *p)
+row(struct w *w, int part)
+{
+	static const char *const html[] = { "<tr><td>", "</td><td>",
+	    "</td></tr>\n" };
+	static const char *const md[] = { "| ", " | ", " |\n" };
+
+	raw(w, w->md ? md[part] : html[part]);
+}
+
+/*
+ * The begin entry's participants, by role: either [{"role":R,"name":N},
+ * ...] (what the runner writes) or {"R":[N, ...], ...}.
+ */
+static void
+report_participants(struct w *w, const struct cer_script *s, const json_t *p)
 {
 	const char *role;
-	json_t *names, *n;
-	size_t i;
+	json_t *names, *n, *e2;
+	size_t i, j, k;
+	int first;
 
-	if (!json_is_object(p) || json_object_size(p) == 0)
+	if ((!json_is_object(p) && !json_is_array(p)) ||
+	    (json_is_object(p) && json_object_size(p) == 0) ||
+	    (json_is_array(p) && json_array_size(p) == 0))
 		return;
-	raw(w, "<h2>Participants</h2>\n<table>\n<thead><tr><th>Role</th>"
-	    "<th>Participants</th></tr></thead>\n<tbody>\n");
+	raw(w, w->md ? "\n## Participants\n\n| Role | Participants |\n"
+	    "| --- | --- |\n" : "<h2>Participants</h2>\n<table>\n<thead><tr>"
+	    "<th>Role</th><th>Participants</th></tr></thead>\n<tbody>\n");
 	json_object_foreach((json_t *)p, role, names) {
-		raw(w, "<tr><td>");
+		row(w, 0);
 		text(w, role_title(s, role));
-		raw(w, "</td><td>");
-		if (json_is_string(names))
-			text(w, json_string_value(names));
+		row(w, 1);
 		json_array_foreach(names, i, n) {
 			if (i > 0)
 				raw(w, ", ");
 			text(w, json_string_value(n));
 		}
-		raw(w, "</td></tr>\n");
+		row(w, 2);
 	}
-	raw(w, "</tbody>\n</table>\n");
+	json_array_foreach(p, i, names) {
+		role = js(names, "role");
+		for (j = 0; j < i; j++)
+			if (strcmp(js(json_array_get(p, j), "role"), role) == 0)
+				break;
+		if (j < i)
+			continue;	/* this role has its row already */
+		row(w, 0);
+		text(w, role_title(s, role));
+		row(w, 1);
+		first = 1;
+		for (k = i; k < json_array_size(p); k++) {
+			e2 = json_array_get(p, k);
+			if (strcmp(js(e2, "role"), role) != 0)
+				continue;
+			if (!first)
+				raw(w, ", ");
+			first = 0;
+			text(w, js(e2, "name"));
+		}
+		row(w, 2);
+	}
+	if (!w->md)
+		raw(w, "</tbody>\n</table>\n");
 }
 
 /* Entries of one type in items, as a table with the given columns. */
@@ -974,6 +1013,13 @@ items_text_html(struct w *w, json_t *items)
 		} else if (strcmp(type, "record") == 0) {
 			raw(w, "<p><span class=\"label\">Recorded</span> ");
 			text(w, js(e, "text"));
+			if (*js(e, "file") != '\0') {
+				raw(w, "<br><code>");
+				text(w, js(e, "file"));
+				raw(w, "</code> <span class=\"hash\">");
+				hex_grouped(w, js(e, "sha256"));
+				raw(w, "</span>");
+			}
 			raw(w, "</p>\n");
 		} else if (strcmp(type, "deviation") == 0) {
 			raw(w, "<div class=\"deviation\"><b>Deviation</b> (");
@@ -992,10 +1038,30 @@ items_text_html(struct w *w, json_t *items)
 	}
 }
 
+/*
+ * The words the script has for the step, when the transcript has no
+ * say entry for it (the runner may not log them): NULL otherwise.
+ */
+static const char *
+script_say(const struct cer_script *s, const struct sview *sv)
+{
+	const struct cer_step *st;
+	json_t *e;
+	size_t i, num;
+
+	json_array_foreach(sv->items, i, e)
+		if (strcmp(js(e, "type"), "say") == 0)
+			return NULL;
+	st = script_step(s, js(sv->start, "step"), &num);
+	return st != NULL ? st->say : NULL;
+}
+
 static void
 report_step_html(struct w *w, const struct cer_script *s,
     const struct sview *sv)
 {
+	const char *say;
+
 	rawf(w, "<section class=\"step\">\n<div class=\"step-head\">"
 	    "<span class=\"num\">%zu</span><h3>", sv->num);
 	text(w, step_title(s, sv->start));
@@ -1016,6 +1082,12 @@ report_step_html(struct w *w, const struct cer_script *s,
 	} else
 		raw(w, " \xc2\xb7 <b>not finished</b>");
 	raw(w, "</div>\n");
+	if ((say = script_say(s, sv)) != NULL) {
+		raw(w, "<div class=\"say\"><span class=\"label\">Read aloud"
+		    "</span>");
+		text(w, say);
+		raw(w, "</div>\n");
+	}
 	items_text_html(w, sv->items);
 	items_table_html(w, s, sv->items, "confirm");
 	items_table_html(w, s, sv->items, "officers");
@@ -1039,8 +1111,8 @@ report_header_html(struct w *w, const struct cer_script *s,
 	text(w, header_title(s, rv));
 	raw(w, "</h1>\n");
 	if (strcmp(mode, "live") == 0)
-		raw(w, "<div class=\"banner live\"><b>LIVE CEREMONY</b> \xe2\x80"
-		    "\x94 the keys and certificates recorded here are the real "
+		raw(w, "<div class=\"banner live\"><b>LIVE CEREMONY</b> "
+		    "\xe2\x80\x94 the keys and certificates recorded here are the real "
 		    "ones.</div>\n");
 	else {
 		raw(w, "<div class=\"banner rehearsal\"><b>REHEARSAL</b> \xe2"
@@ -1139,7 +1211,7 @@ cer_report_html(const struct cer_script *s, json_t *entries,
 	html_head(&w, "ceremony report", header_title(s, &rv), "final hash",
 	    v != NULL ? v->final_hash : NULL);
 	report_header_html(&w, s, &rv, v);
-	report_participants_html(&w, s, json_object_get(rv.begin,
+	report_participants(&w, s, json_object_get(rv.begin,
 	    "participants"));
 	raw(&w, "<h2>Steps</h2>\n");
 	for (i = 0; i < rv.nsteps; i++)
@@ -1179,7 +1251,8 @@ cer_report_html(const struct cer_script *s, json_t *entries,
 		    js(e, "signer")));
 		if (v != NULL && rec != NULL &&
 		    strcmp(rec, js(e, "ed25519")) == 0)
-			raw(&w, "<span class=\"ok\">\xe2\x9c\x93 verified</span>");
+			raw(&w, "<span class=\"ok\">\xe2\x9c\x93 verified"
+			    "</span>");
 		else
 			raw(&w, "<span class=\"bad\">not checked</span>");
 		raw(&w, "</td></tr>\n");
@@ -1216,7 +1289,7 @@ static void
 report_step_md(struct w *w, const struct cer_script *s,
     const struct sview *sv)
 {
-	const char *type;
+	const char *type, *say;
 	json_t *e, *o;
 	size_t i, j;
 	int n;
@@ -1240,6 +1313,11 @@ report_step_md(struct w *w, const struct cer_script *s,
 	} else
 		raw(w, ", **not finished**");
 	raw(w, ".\n\n");
+	if ((say = script_say(s, sv)) != NULL) {
+		raw(w, "> **Read aloud:** ");
+		text(w, say);
+		raw(w, "\n\n");
+	}
 	json_array_foreach(sv->items, i, e) {
 		type = js(e, "type");
 		if (strcmp(type, "say") == 0) {
@@ -1249,6 +1327,13 @@ report_step_md(struct w *w, const struct cer_script *s,
 		} else if (strcmp(type, "record") == 0) {
 			raw(w, "Recorded: ");
 			text(w, js(e, "text"));
+			if (*js(e, "file") != '\0') {
+				raw(w, " (`");
+				code(w, js(e, "file"));
+				raw(w, "`, SHA-256 `");
+				hex_grouped(w, js(e, "sha256"));
+				raw(w, "`)");
+			}
 			raw(w, "\n\n");
 		} else if (strcmp(type, "deviation") == 0) {
 			raw(w, "**Deviation** (");
@@ -1315,9 +1400,9 @@ cer_report_md(const struct cer_script *s, json_t *entries,
 {
 	struct w w = { out, 1 };
 	struct rview rv;
-	const char *mode, *rec, *role;
+	const char *mode, *rec;
 	const struct cer_step *st;
-	json_t *e, *names, *n;
+	json_t *e;
 	size_t i, j, num = 0;
 	char hx[65];
 	enum kr_err rc;
@@ -1380,22 +1465,8 @@ cer_report_md(const struct cer_script *s, json_t *entries,
 		hex_grouped(&w, v->final_hash);
 		raw(&w, " |\n");
 	}
-	if (json_is_object(json_object_get(rv.begin, "participants"))) {
-		raw(&w, "\n## Participants\n\n| Role | Participants |\n"
-		    "| --- | --- |\n");
-		json_object_foreach(json_object_get(rv.begin, "participants"),
-		    role, names) {
-			raw(&w, "| ");
-			text(&w, role_title(s, role));
-			raw(&w, " | ");
-			json_array_foreach(names, i, n) {
-				if (i > 0)
-					raw(&w, ", ");
-				text(&w, json_string_value(n));
-			}
-			raw(&w, " |\n");
-		}
-	}
+	report_participants(&w, s, json_object_get(rv.begin,
+	    "participants"));
 	raw(&w, "\n## Steps\n");
 	for (i = 0; i < rv.nsteps; i++)
 		report_step_md(&w, s, &rv.steps[i]);

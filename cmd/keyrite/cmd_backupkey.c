@@ -269,6 +269,9 @@ check_holders(const struct cli_cmd *cmd, const char *opt, char **names,
 	char fa[96], fb[96];
 	size_t i, j;
 
+	if (k == 0)
+		return cli_usage(cmd, "--threshold must be a whole number from "
+		    "2 to 255");
 	if (k < 2 || k > n || n > 255)
 		return cli_usage(cmd, "need 2 <= --threshold (%u) <= the "
 		    "number of --%s (%zu) <= 255", k, opt, n);
@@ -385,8 +388,11 @@ backup_create_main(int argc, char **argv)
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	if ((pass = calloc(n, sizeof(*pass))) == NULL)
+	if ((pass = calloc(n, sizeof(*pass))) == NULL) {
+		kr_fail(&err, KR_E_NOMEM, "out of memory");
+		st = cli_report(a.cmd->name, &err);
 		goto out;
+	}
 	for (i = 0; i < n; i++)
 		if (cli_passphrase(&a.pass, holders[i], "a new backup share", 1,
 		    &pass[i], &err) != KR_OK) {
@@ -640,7 +646,7 @@ quorum_init_main(int argc, char **argv)
 {
 	struct bk_args a = { .cmd = &quorum_init_cmd };
 	struct kr_error err = { 0 };
-	struct kr_secret **pass = NULL, *so = NULL;
+	struct kr_secret **pass = NULL, *so = NULL, *pin = NULL;
 	struct hsm_module *m = NULL;
 	struct hsm_session *s = NULL;
 	struct hsm_uri u;
@@ -676,8 +682,11 @@ quorum_init_main(int argc, char **argv)
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	if ((pass = calloc(n, sizeof(*pass))) == NULL)
+	if ((pass = calloc(n, sizeof(*pass))) == NULL) {
+		kr_fail(&err, KR_E_NOMEM, "out of memory");
+		st = cli_report(a.cmd->name, &err);
 		goto out;
+	}
 	for (i = 0; i < n; i++)
 		if (cli_passphrase(&a.pass, names[i], "a new officer "
 		    "credential", 1, &pass[i], &err) != KR_OK) {
@@ -690,8 +699,8 @@ quorum_init_main(int argc, char **argv)
 	    hsm_module_load(a.module ? a.module : u.module_path, &m,
 	    &err) != KR_OK ||
 	    hsm_open(m, &u, &s, &err) != KR_OK ||
-	    cer_quorum_init(s, so->buf, so->len, (const char *const *)names,
-	    n, k, (enum cer_kdf_cost)cost, pass, &creds, &pub, &err) != KR_OK ||
+	    cer_quorum_make(s, (const char *const *)names, n, k,
+	    (enum cer_kdf_cost)cost, pass, &creds, &pub, &pin, &err) != KR_OK ||
 	    cli_outdir_write(tmp, "officers.json", pub, 0644, &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
@@ -704,7 +713,12 @@ quorum_init_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
+	/*
+	 * The credentials are on disk (fsynced) before the token's PIN
+	 * changes: a failure up to here leaves the old PIN working.
+	 */
+	if (cer_quorum_apply(s, so->buf, so->len, pin, &err) != KR_OK ||
+	    cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
@@ -727,6 +741,7 @@ out:
 			kr_secret_free(pass[i]);
 	free(pass);
 	kr_secret_free(so);
+	kr_secret_free(pin);
 	if (creds != NULL)
 		for (i = 0; i < n; i++)
 			free(creds[i]);

@@ -10,6 +10,9 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -361,7 +364,7 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
     struct kr_error *err)
 {
 	const struct cer_role *o = cer_script_role(r->s, "officers");
-	struct kr_secret **pass = NULL;
+	struct kr_secret **pass = NULL, *pin = NULL;
 	char **creds = NULL, *pub = NULL, path[PATH_MAX], file[160];
 	json_t *pj = NULL, *arr, *e;
 	size_t i;
@@ -378,10 +381,10 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 		if ((rc = passphrase(r, o->participants[i], "a new officer "
 		    "credential", 1, &pass[i], err)) != KR_OK)
 			goto out;
-	if ((rc = cer_quorum_init(r->sess, r->so_pin->buf, r->so_pin->len,
+	if ((rc = cer_quorum_make(r->sess,
 	    (const char *const *)o->participants, o->nparticipants,
 	    o->threshold, r->rehearse ? CER_KDF_COST_INTERACTIVE :
-	    CER_KDF_COST_MODERATE, pass, &creds, &pub, err)) != KR_OK)
+	    CER_KDF_COST_MODERATE, pass, &creds, &pub, &pin, err)) != KR_OK)
 		goto out;
 	out_path(r, "officers", path, sizeof(path));
 	if ((rc = kr_mkdirs(path, 0755, err)) != KR_OK)
@@ -398,6 +401,10 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 		    0, err)) != KR_OK)
 			goto out;
 	}
+	/* Credentials on disk first, then the token's PIN changes. */
+	if ((rc = cer_quorum_apply(r->sess, r->so_pin->buf, r->so_pin->len,
+	    pin, err)) != KR_OK)
+		goto out;
 	/* The officers' public keys go into the chain for the signatures. */
 	pj = json_loads(pub, 0, NULL);
 	arr = json_array();
@@ -411,6 +418,7 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 	    "the officers\n", o->threshold, o->nparticipants);
 	(void)st;
 out:
+	kr_secret_free(pin);
 	json_decref(pj);
 	if (pass != NULL)
 		for (i = 0; i < o->nparticipants; i++)
@@ -1102,6 +1110,197 @@ cer_opt(void *ctx, const char *name, const char *arg)
 	return 0;
 }
 
+/* Copy the directory tree src to dst (files and directories only). */
+static enum kr_err
+copy_tree(const char *src, const char *dst, struct kr_error *err)
+{
+	struct dirent *de;
+	struct stat st;
+	char s[PATH_MAX], d[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len;
+	DIR *dir;
+	enum kr_err rc = KR_OK;
+
+	if ((rc = kr_mkdirs(dst, 0700, err)) != KR_OK)
+		return rc;
+	if ((dir = opendir(src)) == NULL)
+		return kr_fail(err, KR_E_IO, "%s: %s", src, strerror(errno));
+	while (rc == KR_OK && (de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(s, sizeof(s), "%s/%s", src, de->d_name);
+		snprintf(d, sizeof(d), "%s/%s", dst, de->d_name);
+		if (lstat(s, &st) == -1)
+			rc = kr_fail(err, KR_E_IO, "%s: %s", s, strerror(errno));
+		else if (S_ISDIR(st.st_mode))
+			rc = copy_tree(s, d, err);
+		else if (S_ISREG(st.st_mode) &&
+		    (rc = kr_file_read(s, 64 << 20, &buf, &len, err)) == KR_OK) {
+			rc = kr_file_write(d, buf, len, st.st_mode & 0777, 1,
+			    err);
+			free(buf);
+			buf = NULL;
+		}
+	}
+	closedir(dir);
+	return rc;
+}
+
+/*
+ * Rehearsal secrets (generated passphrases, the SO PIN) are written to
+ * DIR/rehearsal-secrets.json so that a follow-on rehearsal (--input DIR)
+ * can act as the same participants.  Rehearsal only: a live ceremony
+ * never writes a secret.
+ */
+static enum kr_err
+save_rehearsal_secrets(const struct runner *r, struct kr_error *err)
+{
+	json_t *o = json_object(), *p = json_object();
+	char path[PATH_MAX], *text;
+	size_t i;
+	enum kr_err rc;
+
+	for (i = 0; i < r->np; i++)
+		json_object_set_new(p, r->pnames[i],
+		    json_stringn(r->psecrets[i]->buf, r->psecrets[i]->len));
+	json_object_set_new(o, "warning", json_string("REHEARSAL ONLY: "
+	    "generated secrets of a practice run; never use them for real"));
+	json_object_set_new(o, "passphrases", p);
+	if (r->so_pin != NULL)
+		json_object_set_new(o, "so_pin", json_stringn(r->so_pin->buf,
+		    r->so_pin->len));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	if (text == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/rehearsal-secrets.json", r->out);
+	rc = kr_file_write(path, text, strlen(text), 0600, 1, err);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static enum kr_err
+load_rehearsal_secrets(struct runner *r, const char *dir,
+    struct kr_error *err)
+{
+	char path[PATH_MAX];
+	const char *k;
+	json_t *o, *v;
+	enum kr_err rc = KR_OK;
+
+	snprintf(path, sizeof(path), "%s/rehearsal-secrets.json", dir);
+	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return kr_fail(err, KR_E_NOTFOUND, "%s: not a rehearsal's "
+		    "directory (no readable rehearsal-secrets.json)", dir);
+	json_object_foreach(json_object_get(o, "passphrases"), k, v) {
+		struct kr_secret *sec = NULL;
+
+		if (!json_is_string(v))
+			continue;
+		if ((r->pnames = realloc(r->pnames, (r->np + 1) *
+		    sizeof(*r->pnames))) == NULL ||
+		    (r->psecrets = realloc(r->psecrets, (r->np + 1) *
+		    sizeof(*r->psecrets))) == NULL) {
+			rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+			break;
+		}
+		if ((rc = kr_secret_from_bytes(json_string_value(v),
+		    json_string_length(v), &sec, err)) != KR_OK)
+			break;
+		r->pnames[r->np] = strdup(k);
+		r->psecrets[r->np++] = sec;
+	}
+	if (rc == KR_OK && (v = json_object_get(o, "so_pin")) != NULL &&
+	    json_is_string(v))
+		rc = kr_secret_from_bytes(json_string_value(v),
+		    json_string_length(v), &r->so_pin, err);
+	json_decref(o);
+	return rc;
+}
+
+static int
+script_has(const struct cer_script *s, enum cer_action a)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsteps; i++)
+		if (s->steps[i].action == a)
+			return 1;
+	return 0;
+}
+
+static enum kr_err
+setup_note(struct runner *r, const char *text, struct kr_error *err)
+{
+	say("  rehearsal setup: %s\n", text);
+	return log_entry(r, "deviation", json_pack("{s:s}", "text", text), err);
+}
+
+/*
+ * Before a rehearsal that continues an earlier one (--input DIR): what a
+ * live ceremony would be handed is made here, and every such act is
+ * recorded as a deviation of a "rehearsal-setup" step.
+ *  - A restore needs a replacement token already under the officers'
+ *    control: a fresh token gets a quorum-init with the same officers.
+ *  - A CSR named by a sign-csr step that no input provides is made for a
+ *    throwaway software key.
+ */
+static enum kr_err
+rehearsal_setup(struct runner *r, struct kr_error *err)
+{
+	size_t i;
+	enum kr_err rc;
+
+	r->step = "rehearsal-setup";
+	if ((rc = log_entry(r, "step-start", json_pack("{s:s,s:s}", "title",
+	    "Rehearsal setup", "action", "setup"), err)) != KR_OK)
+		return rc;
+	if (script_has(r->s, CER_ACT_BACKUP_RESTORE) &&
+	    !script_has(r->s, CER_ACT_QUORUM_INIT)) {
+		struct cer_step q;
+
+		memset(&q, 0, sizeof(q));
+		q.id = (char *)(uintptr_t)"rehearsal-setup";
+		if ((rc = act_quorum_init(r, &q, err)) != KR_OK ||
+		    (rc = setup_note(r, "a fresh replacement token was put "
+		    "under the officers' control (quorum-init)", err)) != KR_OK)
+			return rc;
+	}
+	for (i = 0; i < r->s->nsteps; i++) {
+		const struct cer_step *st = &r->s->steps[i];
+		const char *csr = param(st, "csr", NULL);
+		struct ca_signer sg;
+		EVP_PKEY *k = NULL;
+		X509_REQ *req = NULL;
+		char path[PATH_MAX], text[PATH_MAX + 64];
+
+		if (st->action != CER_ACT_SIGN_CSR || csr == NULL)
+			continue;
+		in_path(r, csr, path, sizeof(path));
+		if (access(path, R_OK) == 0)
+			continue;
+		out_path(r, csr, path, sizeof(path));
+		if ((k = EVP_EC_gen("P-256")) == NULL)
+			return kr_fail_ossl(err, KR_E_CRYPTO, "key");
+		ca_signer_soft(&sg, k);
+		rc = ca_csr_make("CN=Rehearsal Issuing CA,O=Example", &sg, &req,
+		    err);
+		if (rc == KR_OK)
+			rc = ca_write_csr(path, req, 0, err);
+		X509_REQ_free(req);
+		EVP_PKEY_free(k);
+		snprintf(text, sizeof(text), "%s made for a throwaway key", csr);
+		if (rc != KR_OK || (rc = setup_note(r, text, err)) != KR_OK)
+			return rc;
+	}
+	rc = log_entry(r, "step-end", json_pack("{s:I,s:I}", "seconds",
+	    (json_int_t)0, "ms", (json_int_t)0), err);
+	r->step = NULL;
+	return rc;
+}
+
 /* A rehearsal token: SoftHSM2 with its own config inside DIR. */
 static enum kr_err
 rehearsal_token(struct runner *r, char *uri, size_t usz,
@@ -1269,7 +1468,48 @@ ceremony_exec(int argc, char **argv, int rehearse)
 		st = cli_report(cmd->name, &err);
 		goto out;
 	}
-	if (rehearse) {
+	if (rehearse && a.input != NULL && !script_has(s,
+	    CER_ACT_BACKUP_RESTORE)) {
+		/* Continue an earlier rehearsal on a copy of its token. */
+		char src[PATH_MAX], dst[PATH_MAX], conf[PATH_MAX],
+		    text[PATH_MAX + 128];
+
+		snprintf(src, sizeof(src), "%s/rehearsal-hsm/tokens", a.input);
+		snprintf(dst, sizeof(dst), "%s/rehearsal-hsm/tokens", a.out);
+		snprintf(conf, sizeof(conf), "%s/rehearsal-hsm/softhsm2.conf",
+		    a.out);
+		snprintf(text, sizeof(text), "directories.tokendir = %s\n"
+		    "objectstore.backend = file\nlog.level = ERROR\n", dst);
+		if (load_rehearsal_secrets(&r, a.input, &err) != KR_OK ||
+		    copy_tree(src, dst, &err) != KR_OK ||
+		    kr_file_write(conf, text, strlen(text), 0600, 0,
+		    &err) != KR_OK) {
+			st = cli_report(cmd->name, &err);
+			goto out;
+		}
+		snprintf(src, sizeof(src), "%s/root-state", a.input);
+		if (access(src, R_OK) == 0 && copy_tree(src, r.home, &err) !=
+		    KR_OK) {
+			st = cli_report(cmd->name, &err);
+			goto out;
+		}
+		setenv("SOFTHSM2_CONF", conf, 1);
+		snprintf(uri, sizeof(uri), "pkcs11:token=rehearsal");
+		r.token_uri = uri;
+	} else if (rehearse) {
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%s/root-state", a.input ? a.input :
+		    "");
+		if (a.input != NULL &&
+		    (load_rehearsal_secrets(&r, a.input, &err) != KR_OK ||
+		    (access(src, R_OK) == 0 && copy_tree(src, r.home,
+		    &err) != KR_OK))) {
+			st = cli_report(cmd->name, &err);
+			goto out;
+		}
+		kr_secret_free(r.so_pin);
+		r.so_pin = NULL;
 		if (rehearsal_token(&r, uri, sizeof(uri), &err) != KR_OK) {
 			st = cli_report(cmd->name, &err);
 			goto out;
@@ -1321,7 +1561,9 @@ ceremony_exec(int argc, char **argv, int rehearse)
 	sa.sa_handler = on_sigint;	/* no SA_RESTART: reads return EINTR */
 	sigaction(SIGINT, &sa, &old);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = run_steps(&r, &err);
+	rc = rehearse && a.input != NULL ? rehearsal_setup(&r, &err) : KR_OK;
+	if (rc == KR_OK)
+		rc = run_steps(&r, &err);
 	sigaction(SIGINT, &old, NULL);
 	{
 		struct kr_error e2 = { 0 };
@@ -1347,6 +1589,8 @@ ceremony_exec(int argc, char **argv, int rehearse)
 			}
 		cer_transcript_close(r.t);
 		r.t = NULL;
+		if (rehearse && save_rehearsal_secrets(&r, &e2) != KR_OK)
+			fprintf(stderr, "keyrite %s: %s\n", cmd->name, e2.msg);
 		snprintf(path, sizeof(path), "%s/report.html", a.out);
 		if (write_report(a.out, s, path, NULL, &e2) != KR_OK)
 			fprintf(stderr, "keyrite %s: report: %s\n", cmd->name,

@@ -52,6 +52,36 @@ setup() { cd "$W"; }
 	expect 0 "carol"
 }
 
+@test "follow-on scripts rehearse against the root-init rehearsal" {
+	[ "$(stat -c %a R/rehearsal-secrets.json)" = 600 ]
+	run keyrite ceremony rehearse "$SCRIPTS/sign-intermediate.yaml" --out RS --input R
+	expect 0 "rehearsal completed"
+	[[ "$output" == *"rehearsal setup: intermediate.csr made for a throwaway key"* ]]
+	run openssl verify -x509_strict -CAfile R/root.pem RS/intermediate.pem
+	expect 0 "OK"
+	run keyrite ceremony verify RS
+	expect 0 "status: completed"
+	run keyrite ceremony rehearse "$SCRIPTS/root-crl.yaml" --out RC --input R
+	expect 0 "rehearsal completed"
+	run keyrite ceremony rehearse "$SCRIPTS/restore-backup.yaml" --out RR --input R
+	expect 0 "rehearsal completed"
+	[[ "$output" == *"fresh replacement token"* ]]
+	run keyrite ceremony verify RR
+	expect 0 "status: completed"
+	# The restored key signed a CRL that the original root verifies.
+	run openssl crl -in RR/root.crl -CAfile R/root.pem -verify -noout
+	expect 0 "verify OK"
+	# The earlier rehearsal is untouched.
+	run keyrite ceremony verify R
+	expect 0 "status: completed"
+}
+
+@test "a follow-on rehearsal without --input says what it needs" {
+	run keyrite ceremony rehearse "$SCRIPTS/sign-intermediate.yaml" --out RX
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ABORTED"* || "$output" == *"aborted"* ]]
+}
+
 tamper() {
 	# tamper NAME CMD...: copy R to NAME, run CMD inside it, verify fails.
 	rm -rf "$1"; cp -r R "$1"
@@ -129,22 +159,25 @@ YAML
 
 # --- a live ceremony through a terminal ---------------------------------
 
+# A private tmux server per test file, so parallel runs never meet.
+tm() { tmux -S "$W/tmux.sock" "$@"; }
+
 # wait_for TEXT [SECONDS]: until the tmux pane shows TEXT.
 wait_for() {
 	local i
 	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		if tmux capture-pane -p -t cer -S -200 | grep -qF -- "$1"; then
+		if tm capture-pane -p -t cer -S -200 | grep -qF -- "$1"; then
 			return 0
 		fi
 		sleep 0.1
 	done
 	echo "timed out waiting for: $1"
-	tmux capture-pane -p -t cer -S -200
+	tm capture-pane -p -t cer -S -200
 	return 1
 }
 
 # type_in TEXT: type a line into the pane.
-type_in() { tmux send-keys -t cer -l -- "$1"; tmux send-keys -t cer Enter; }
+type_in() { tm send-keys -t cer -l -- "$1"; tm send-keys -t cer Enter; }
 
 live_script() {
 	cat >live.yaml <<'YAML'
@@ -198,8 +231,8 @@ YAML
 
 start_live() {
 	# start_live DIR TOKEN: a ceremony run in a tmux pane.
-	tmux kill-session -t cer 2>/dev/null || true
-	tmux new-session -d -s cer -x 200 -y 60 \
+	tm kill-session -t cer 2>/dev/null || true
+	tm new-session -d -s cer -x 200 -y 60 \
 	    "cd '$W' && SOFTHSM2_CONF='$SOFTHSM2_CONF' KEYRITE_PROFILE_DIR='$KEYRITE_PROFILE_DIR' KEYRITE_HOME='$KEYRITE_HOME' '$KEYRITE_BIN/keyrite' ceremony run live.yaml --out '$1' --token 'pkcs11:token=$2' --so-pin-file so.pin; echo CEREMONY-EXIT=\$?; sleep 60"
 }
 
@@ -227,8 +260,8 @@ confirm_as() { wait_for "who confirms?" && type_in "$1" && wait_for "Type 'yes' 
 	confirm_as wendy
 	wait_for "CEREMONY-EXIT=0" 60
 	# No passphrase was echoed to the screen.
-	! tmux capture-pane -p -t cer -S -500 | grep -q "pw-ben-secret"
-	tmux kill-session -t cer
+	! tm capture-pane -p -t cer -S -500 | grep -q "pw-ben-secret"
+	tm kill-session -t cer
 	run keyrite ceremony verify L1
 	expect 0 "status: completed"
 	[[ "$output" == *"signatures: 2"* ]]
@@ -244,7 +277,7 @@ confirm_as() { wait_for "who confirms?" && type_in "$1" && wait_for "Type 'yes' 
 	wait_for "who confirms?" && type_in wendy
 	wait_for "Type 'yes' to confirm" && type_in no
 	wait_for "CEREMONY-EXIT=1" 30
-	tmux kill-session -t cer
+	tm kill-session -t cer
 	run keyrite ceremony verify L2
 	expect 0 "status: ABORTED at step room"
 	[[ "$output" == *"answered 'no'"* ]]
@@ -257,9 +290,9 @@ confirm_as() { wait_for "who confirms?" && type_in "$1" && wait_for "Type 'yes' 
 	start_live L3 live3
 	confirm_as wendy
 	wait_for "passphrase of ann for a new officer credential:"
-	tmux send-keys -t cer C-c
+	tm send-keys -t cer C-c
 	wait_for "CEREMONY-EXIT=1" 30
-	tmux kill-session -t cer
+	tm kill-session -t cer
 	run keyrite ceremony verify L3
 	expect 0 "status: ABORTED at step quorum"
 	[[ "$output" == *"interrupted"* ]]

@@ -201,7 +201,7 @@ test_refusals(void **state)
 	assert_int_equal(unlock(b, t2, two, 2, &w, &err), KR_E_USAGE);
 	assert_non_null(strstr(err.msg, "needs 3"));
 	assert_int_equal(unlock(b, td, dup, 3, &w, &err), KR_E_VERIFY);
-	assert_non_null(strstr(err.msg, "same share"));
+	assert_non_null(strstr(err.msg, "share-alice.txt is given twice"));
 	assert_null(w);
 	cer_backup_free(b);
 }

@@ -193,11 +193,22 @@ ceremony(struct fx *f, int aborted, const char *mode, json_t **entries,
 	assert_int_equal(cer_transcript_create(path, f->s.sha256, &t, &err),
 	    KR_OK);
 	kr_hex(f->s.sha256, 32, sha);
-	add(t, "begin", json_pack("{s:s, s:s, s:s, s:s, s:{s:[s], s:[s],"
-	    " s:[s, s, s]}}", "script", "root-init", "title",
-	    "Lab root key generation", "sha256", sha, "mode", mode,
-	    "participants", "admin", "alice", "witness", "wendy", "officers",
-	    "ann", "ben", "cat"));
+	/* Participants both ways: by role, and as the runner writes them. */
+	if (!aborted)
+		add(t, "begin", json_pack("{s:s, s:s, s:s, s:s, s:{s:[s], "
+		    "s:[s], s:[s, s, s]}}", "script", "root-init", "title",
+		    "Lab root key generation", "sha256", sha, "mode", mode,
+		    "participants", "admin", "alice", "witness", "wendy",
+		    "officers", "ann", "ben", "cat"));
+	else
+		add(t, "begin", json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s},"
+		    " {s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}",
+		    "script", "root-init", "title", "Lab root key generation",
+		    "sha256", sha, "mode", mode, "participants", "role",
+		    "officers", "name", "ann", "role", "admin", "name",
+		    "alice", "role", "officers", "name", "ben", "role",
+		    "witness", "name", "wendy", "role", "officers", "name",
+		    "cat"));
 	add(t, "step-start", json_pack("{s:s, s:s, s:s}", "step", "bags",
 	    "title", "Check the tamper-evident bags", "action", "confirm"));
 	add(t, "say", json_pack("{s:s, s:s}", "step", "bags", "text", EVIL));
@@ -221,6 +232,8 @@ ceremony(struct fx *f, int aborted, const char *mode, json_t **entries,
 	add(t, "key", json_pack("{s:s, s:s, s:s, s:s}", "step", "keygen",
 	    "label", "root-2026", "spki_sha256", sha, "fingerprint",
 	    "9F86 D081 884C 7D65"));
+	add(t, "record", json_pack("{s:s, s:s, s:s, s:s}", "step", "keygen",
+	    "text", "public key shown", "file", "root.pub", "sha256", sha));
 	add(t, "deviation", json_pack("{s:s, s:s}", "step", "keygen",
 	    "text", "the witness asked for the label to be read twice"));
 	add(t, "step-end", json_pack("{s:s, s:i}", "step", "keygen",
@@ -513,6 +526,11 @@ test_report_completed(void **state)
 	    "hash\">"));
 	assert_non_null(strstr(h, "9F86 D081 884C 7D65"));
 	assert_non_null(strstr(h, "class=\"deviation\"><b>Deviation</b>"));
+	assert_non_null(strstr(h, "<span class=\"label\">Recorded</span> "
+	    "public key shown<br><code>root.pub</code> <span class=\"hash\">"));
+	/* The script's words where the transcript has no say entry. */
+	assert_int_equal(count(h, "class=\"say\""), 3);
+	assert_non_null(strstr(h, "Officers, enter your passphrases."));
 	/* Signatures: both, verified, by key fingerprint. */
 	assert_int_equal(count(h, "\xe2\x9c\x93 verified"), 2);
 	assert_non_null(strstr(h, "Witnessed by"));
@@ -531,9 +549,14 @@ test_report_completed(void **state)
 		assert_non_null(strstr(m, f->steps[i].title));
 	assert_non_null(strstr(m, "| wendy | Internal witness | 10:00:00 UTC "
 	    "|\n"));
+	assert_non_null(strstr(m, "| Internal witness | wendy |\n"));
 	assert_non_null(strstr(m, "- Output `root.pem`, SHA-256 `"));
 	assert_int_equal(count(m, "| \xe2\x9c\x93 verified |"), 2);
 	assert_non_null(strstr(m, "## Witnessed by"));
+	assert_non_null(strstr(m, "> **Read aloud:** Officers, enter your "
+	    "passphrases.\n"));
+	assert_non_null(strstr(m, "Recorded: public key shown (`root.pub`, "
+	    "SHA-256 `"));
 	free(m);
 
 	/* Not verified: said at the top, and no tick. */
@@ -568,6 +591,10 @@ test_report_aborted_live(void **state)
 	assert_non_null(strstr(h, "<b>ABORTED</b> at step 4, Self-sign the "
 	    "root certificate: the linter refused the &lt;certificate&gt;"));
 	assert_non_null(strstr(h, "<b>Ceremony aborted here</b>"));
+	assert_non_null(strstr(h, "<tr><td>Security officers</td><td>ann, "
+	    "ben, cat</td></tr>\n<tr><td>Ceremony administrator</td><td>"
+	    "alice</td></tr>\n<tr><td>Internal witness</td><td>wendy</td>"
+	    "</tr>\n"));
 	/* The step never reached. */
 	assert_non_null(strstr(h, "<span class=\"num\">5</span><h3>Log out "
 	    "of the token</h3><span class=\"chip\">not performed</span>"));
@@ -579,6 +606,7 @@ test_report_aborted_live(void **state)
 	    "the root certificate: the linter refused the \\<certificate\\>"));
 	assert_non_null(strstr(m, "### 5. Log out of the token\n\nNot "
 	    "performed."));
+	assert_non_null(strstr(m, "| Security officers | ann, ben, cat |\n"));
 	free(m);
 	json_decref(entries);
 }

@@ -1,0 +1,268 @@
+/*
+ * store.h: the issuance store of the online signer (keyrited): every
+ * certificate the intermediate(s) signed, their revocations, the CRL
+ * number and the provisioner token ids (jti) already used, in one SQLite
+ * database in WAL mode with synchronous=FULL.  See docs/formats-store.md
+ * for the schema and the crash guarantees.
+ *
+ * Write-ahead protocol for one issuance (the signer process):
+ *
+ *   ca_store_jti_use      burn the request's token id (replay refused)
+ *   ca_store_reserve      serial + TBS + metadata, status 'pending'
+ *   ... sign ...
+ *   ca_store_commit       DER stored, status 'valid', fsynced
+ *   ... only now send the certificate to the client ...
+ *
+ * and at start, ca_store_pending + ca_store_abandon for reservations a
+ * crash left behind.  Each call that changes the store returns only once
+ * its transaction is durable, so a crash at any point never loses a
+ * certificate a client received, never frees a serial, and never lowers
+ * the CRL number.
+ *
+ * Serials and issuer key ids are lower-case hex (upper case is accepted
+ * and folded).  A serial is canonical as ca_serial_hex writes it; it must
+ * be positive and at most 20 octets.  The issuer key id is the issuer's
+ * subjectKeyIdentifier (= the leaf's authorityKeyIdentifier keyid).
+ *
+ * A struct ca_store is not thread-safe; use one per thread (or process).
+ * Several processes may open the same file (WAL: readers never block the
+ * writer; writers wait up to CA_STORE_BUSY_MS).
+ */
+#ifndef CA_STORE_H
+#define CA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+
+#include "ca.h"
+
+#define CA_STORE_SCHEMA_VERSION	1
+#define CA_STORE_BUSY_MS	5000	/* wait this long for a writer */
+#define CA_STORE_MAX_BLOB	65536	/* TBS and DER, bytes */
+#define CA_STORE_MAX_TEXT	4096	/* subject, provisioner, jti */
+#define CA_STORE_MAX_SANS	65536	/* the JSON array, bytes */
+/*
+ * A used jti is kept this long past its exp, so a clock stepped back by
+ * up to this much cannot bring a tidied token back to life.
+ */
+#define CA_STORE_JTI_GRACE	3600
+
+struct ca_store;
+
+/* Bit values, so a filter can name several. */
+enum ca_store_status {
+	CA_STORE_PENDING = 1,	/* reserved, not (yet) signed */
+	CA_STORE_VALID = 2,	/* signed and committed */
+	CA_STORE_REVOKED = 4,	/* was valid, now revoked */
+	CA_STORE_ABANDONED = 8,	/* never signed; the serial stays used */
+};
+
+/* "pending", "valid", "revoked", "abandoned"; "?" otherwise. */
+const char	*ca_store_status_name(enum ca_store_status);
+
+/*
+ * One certificate row.  As input to ca_store_reserve the caller fills
+ * issuer_kid, serial, subject, sans, not_before, not_after, provisioner
+ * and tbs/tbs_len; the rest is ignored.  Records returned by the store
+ * point into one allocation (mem) that ca_store_rec_clear or
+ * ca_store_recs_free releases.
+ *
+ * sans is a JSON array of strings in ca_general_name_text form, e.g.
+ * ["DNS:www.lab.internal","IP:10.0.0.5"] ("[]" or NULL for none); the
+ * schema refuses anything else.  subject is the caller's text form (as
+ * ca_parse_subject reads it); it may be empty.
+ */
+struct ca_store_rec {
+	int64_t			 id;
+	const char		*issuer_kid;
+	const char		*serial;
+	const char		*subject;
+	const char		*sans;
+	time_t			 not_before;
+	time_t			 not_after;
+	const char		*provisioner;
+	enum ca_store_status	 status;
+	time_t			 created_at;	/* when reserved */
+	time_t			 revoked_at;	/* -1 unless revoked */
+	int			 reason;	/* CRL reason, -1 none */
+	const uint8_t		*tbs;		/* NULL in listings */
+	size_t			 tbs_len;
+	const uint8_t		*der;		/* NULL until committed */
+	size_t			 der_len;
+	void			*mem;		/* private: owns the above */
+};
+
+void		 ca_store_rec_clear(struct ca_store_rec *);
+void		 ca_store_recs_free(struct ca_store_rec *, size_t n);
+
+/*
+ * Open the store at path, creating the file (mode 0600) and the schema
+ * when missing.  An existing file that is group- or world-writable, is
+ * a symbolic link, is not a keyrite store, or has a newer schema version
+ * than CA_STORE_SCHEMA_VERSION is refused (KR_E_STATE).  The connection
+ * is set to journal_mode=WAL, synchronous=FULL, foreign_keys=ON and a
+ * busy timeout of CA_STORE_BUSY_MS.  The caller closes *out.
+ */
+enum kr_err	 ca_store_open(const char *path, struct ca_store **out,
+		     struct kr_error *err);
+void		 ca_store_close(struct ca_store *);
+
+/*
+ * Reserve rec->serial for rec->issuer_kid and record the TBS and the
+ * metadata with status 'pending', durably, before anything is signed.
+ * A serial ever reserved under that issuer (even by a certificate since
+ * tidied away) is KR_E_EXISTS: draw another and try again.  Bad fields
+ * are KR_E_USAGE.  *id names the reservation for commit/abandon.
+ */
+enum kr_err	 ca_store_reserve(struct ca_store *,
+		     const struct ca_store_rec *rec, time_t now, int64_t *id,
+		     struct kr_error *err);
+
+/*
+ * The certificate for reservation id was signed: store its DER and mark
+ * it 'valid'; durable when this returns KR_OK, and only then may the
+ * certificate be sent.  The DER must be one X.509 certificate whose
+ * serial, notBefore and notAfter are the reserved ones and whose
+ * authorityKeyIdentifier (when present) is the issuer key id
+ * (KR_E_VERIFY otherwise).  A reservation that is not pending (already
+ * committed, or abandoned by a restart meanwhile) is KR_E_STATE: the
+ * certificate must then not be sent.  Unknown id: KR_E_NOTFOUND.
+ */
+enum kr_err	 ca_store_commit(struct ca_store *, int64_t id,
+		     const uint8_t *der, size_t len, struct kr_error *err);
+
+/*
+ * Mark a pending reservation 'abandoned' (it was never signed, or the
+ * signature was never released).  Its serial stays used forever.
+ * Abandoning an abandoned one is KR_OK; any other status is KR_E_STATE.
+ */
+enum kr_err	 ca_store_abandon(struct ca_store *, int64_t id,
+		     struct kr_error *err);
+
+/*
+ * Reservations left 'pending' (by a crash, or in flight in another
+ * process), oldest first, without TBS or DER.  The caller frees *out
+ * with ca_store_recs_free.
+ */
+enum kr_err	 ca_store_pending(struct ca_store *, struct ca_store_rec **out,
+		     size_t *n, struct kr_error *err);
+
+/*
+ * Revoke the valid certificate serial of issuer_kid (NULL: whichever
+ * issuer has it; KR_E_USAGE when several do).  reason is a CRL reason
+ * code or -1; certificateHold and removeFromCRL are refused (revocation
+ * here is final and there are no delta CRLs).  Revoking a revoked
+ * certificate again is KR_OK and keeps the first time and reason.
+ * Unknown serial: KR_E_NOTFOUND; pending or abandoned: KR_E_STATE.
+ */
+enum kr_err	 ca_store_revoke(struct ca_store *, const char *issuer_kid,
+		     const char *serial, int reason, time_t when,
+		     struct kr_error *err);
+
+/*
+ * The record for serial under issuer_kid (NULL: any issuer, KR_E_USAGE
+ * when ambiguous), with TBS and DER.  KR_E_NOTFOUND when unknown (or
+ * tidied away).  The caller clears *out with ca_store_rec_clear.
+ */
+enum kr_err	 ca_store_get(struct ca_store *, const char *issuer_kid,
+		     const char *serial, struct ca_store_rec *out,
+		     struct kr_error *err);
+
+/*
+ * A listing filter; a zeroed struct lists everything.
+ */
+struct ca_store_filter {
+	const char	*issuer_kid;	/* NULL: any */
+	unsigned	 statuses;	/* CA_STORE_* bits; 0: any */
+	time_t		 now;		/* for expiring_within */
+	long long	 expiring_within; /* > 0: not_after in [now,
+					    now + this] */
+	int64_t		 after_id;	/* rows with id > this (paging) */
+	size_t		 limit;		/* 0: no limit */
+	int		 with_der;	/* fill der (never tbs) */
+};
+
+/*
+ * Records matching f in id order.  The caller frees *out with
+ * ca_store_recs_free (*out is NULL when *n is 0).
+ */
+enum kr_err	 ca_store_list(struct ca_store *,
+		     const struct ca_store_filter *f, struct ca_store_rec **out,
+		     size_t *n, struct kr_error *err);
+
+/*
+ * The entries for issuer_kid's next CRL: certificates revoked and with
+ * not_after >= now - keep_after_expiry, in serial order.  Pass the CRL
+ * interval as keep_after_expiry so that each entry appears on at least
+ * one regularly scheduled CRL issued after the certificate expired (RFC
+ * 5280 3.3); later ones drop it.  The caller frees *out with
+ * ca_store_revoked_free.
+ */
+enum kr_err	 ca_store_revoked_for_crl(struct ca_store *,
+		     const char *issuer_kid, time_t now,
+		     long long keep_after_expiry, struct ca_revoked **out,
+		     size_t *n, struct kr_error *err);
+void		 ca_store_revoked_free(struct ca_revoked *, size_t n);
+
+/*
+ * The next CRL number (1, 2, ...): one counter for the store, so the
+ * CRLs of every issuer in it see strictly increasing numbers.  It is
+ * committed (fsynced) before it is returned, so a crash never hands the
+ * same number out twice.  The caller frees *out.
+ */
+enum kr_err	 ca_store_next_crl_number(struct ca_store *, ASN1_INTEGER **out,
+		     struct kr_error *err);
+
+/*
+ * Make sure the next CRL number is greater than seen (e.g. the number in
+ * the CRL last published, read back at start), so a store restored from
+ * an old backup cannot go back.  Never lowers the counter.
+ */
+enum kr_err	 ca_store_crl_number_raise(struct ca_store *,
+		     const ASN1_INTEGER *seen, struct kr_error *err);
+
+/*
+ * Remember that provisioner's token jti (valid until exp) was used, at
+ * now.  A token whose exp is not after now is KR_E_AUTH ("token
+ * expired"); a jti this provisioner used before is KR_E_AUTH ("token
+ * already used").  Ids are scoped per provisioner, so one provisioner
+ * cannot burn another's.  Durable before it returns.
+ */
+enum kr_err	 ca_store_jti_use(struct ca_store *, const char *provisioner,
+		     const char *jti, time_t exp, time_t now,
+		     struct kr_error *err);
+
+/*
+ * Housekeeping, in one transaction: forget used jtis whose exp is more
+ * than CA_STORE_JTI_GRACE before now (ca_store_jti_use refuses those
+ * tokens anyway), and delete certificates (valid, revoked, abandoned;
+ * never pending) whose not_after is more than retention seconds before
+ * now.  retention must be at least the CRL interval, so a revoked
+ * certificate makes its last CRL first.  Serials stay reserved.
+ */
+struct ca_store_tidied {
+	size_t	certs;
+	size_t	jtis;
+};
+enum kr_err	 ca_store_tidy(struct ca_store *, time_t now,
+		     long long retention, struct ca_store_tidied *out,
+		     struct kr_error *err);
+
+/* What `keyrited status` would show, and what the tests check. */
+struct ca_store_info {
+	int64_t	schema_version;
+	char	journal_mode[16];	/* "wal" */
+	int	synchronous;		/* 2 = FULL */
+	int	foreign_keys;		/* 1 = ON */
+	int64_t	crl_number;		/* last handed out, 0 = none */
+	int64_t	pending, valid, revoked, abandoned;
+	int64_t	serials;		/* ever reserved */
+	int64_t	jtis;			/* remembered */
+};
+enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
+		     struct kr_error *err);
+
+#endif /* CA_STORE_H */
