@@ -7,7 +7,7 @@ load helpers
 	run keyrite --help
 	expect 0 "usage: keyrite VERB"
 	[[ "$output" == *"example:"* ]]
-	for v in hsm root backup quorum inspect; do [[ "$output" == *"  $v "* ]]; done
+	for v in hsm root backup quorum ceremony inspect; do [[ "$output" == *"  $v "* ]]; done
 }
 
 @test "keyrite without arguments is a usage error" {
@@ -24,7 +24,8 @@ load helpers
 	for c in "hsm tokens" "hsm init-token" "hsm keygen" "hsm keys" \
 	    "hsm csr" "root init" "root sign" "root crl" "inspect" \
 	    "backup create" "backup verify" "backup restore" "backup print" \
-	    "backup type-in" "quorum init"; do
+	    "backup type-in" "quorum init" "ceremony plan" "ceremony run" \
+	    "ceremony rehearse" "ceremony verify" "ceremony report"; do
 		run keyrite $c --help
 		expect 0 "usage: keyrite $c"
 		[[ "$output" == *"example:"* ]] || { echo "no example: $c"; false; }
