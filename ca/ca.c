@@ -2609,3 +2609,15 @@ ca_cert_fingerprint(X509 *x, char out[KR_FPR_LEN])
 	kr_fingerprint(der, (size_t)n, out);
 	OPENSSL_free(der);
 }
+
+void
+ca_cert_sha256(X509 *c, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(c, &der);
+
+	memset(out, 0, 32);
+	if (n > 0)
+		EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+}

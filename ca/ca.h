@@ -157,6 +157,9 @@ enum kr_err	 ca_write_crl(const char *path, X509_CRL *, int force,
 /* SHA-256 fingerprint of a certificate's DER, grouped hex. */
 void		 ca_cert_fingerprint(X509 *, char out[KR_FPR_LEN]);
 
+/* SHA-256 of a certificate's DER (zeros if it cannot be encoded). */
+void		 ca_cert_sha256(X509 *, uint8_t out[32]);
+
 /*
  * Lower-case hex of a serial ("-" first if negative), as used in file
  * names and reports.  malloc'd, caller frees; NULL when out of memory.

@@ -95,19 +95,6 @@ bk_free(struct bk_args *a)
 	"threshold of them)" }
 #define OPT_END { NULL, 0, 0, NULL, NULL }
 
-/* SHA-256 of a certificate's DER. */
-static void
-cert_sha256(X509 *c, uint8_t out[32])
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(c, &der);
-
-	memset(out, 0, 32);
-	if (n > 0)
-		EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-}
-
 /*
  * The root certificate: --ca, else the root state directory's copy of
  * the root whose public key is pub (or whose SHA-256 is fpr).
@@ -131,7 +118,7 @@ find_root(const char *ca, EVP_PKEY *pub, const uint8_t *fpr, X509 **out,
 		for (i = 0; i < g.gl_pathc && *out == NULL; i++) {
 			if (ca_load_cert(g.gl_pathv[i], &c, NULL) != KR_OK)
 				continue;
-			cert_sha256(c, h);
+			ca_cert_sha256(c, h);
 			if ((pub != NULL &&
 			    EVP_PKEY_eq(X509_get0_pubkey(c), pub) == 1) ||
 			    (fpr != NULL && memcmp(h, fpr, 32) == 0))
@@ -411,7 +398,7 @@ backup_create_main(int argc, char **argv)
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	cert_sha256(root, fpr);
+	ca_cert_sha256(root, fpr);
 	if (cer_backup_create(t.key, fpr, (const char *const *)holders, n, k,
 	    (enum cer_kdf_cost)cost, kr_now(), pass, &blob, &shares,
 	    &err) != KR_OK ||
@@ -580,7 +567,7 @@ backup_restore_main(int argc, char **argv)
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	cert_sha256(root, h);
+	ca_cert_sha256(root, h);
 	if (memcmp(h, b->root_fpr, 32) != 0) {
 		kr_fail(&err, KR_E_VERIFY, "%s is not the root certificate this "
 		    "backup was made for", a.ca);

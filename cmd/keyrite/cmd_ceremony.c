@@ -760,18 +760,6 @@ out:
 	return rc;
 }
 
-static void
-cert_sha256(X509 *c, uint8_t out[32])
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(c, &der);
-
-	memset(out, 0, 32);
-	if (n > 0)
-		EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-}
-
 static enum kr_err
 act_backup_create(struct runner *r, const struct cer_step *st,
     struct kr_error *err)
@@ -795,7 +783,7 @@ act_backup_create(struct runner *r, const struct cer_step *st,
 	    KR_OK ||
 	    (rc = ca_load_cert(cap, &root, err)) != KR_OK)
 		goto out;
-	cert_sha256(root, fpr);
+	ca_cert_sha256(root, fpr);
 	if ((pass = calloc(c->nparticipants, sizeof(*pass))) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
