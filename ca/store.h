@@ -24,9 +24,10 @@
  * be positive and at most 20 octets.  The issuer key id is the issuer's
  * subjectKeyIdentifier (= the leaf's authorityKeyIdentifier keyid).
  *
- * A struct ca_store is not thread-safe; use one per thread (or process).
- * Several processes may open the same file (WAL: readers never block the
- * writer; writers wait up to CA_STORE_BUSY_MS).
+ * A struct ca_store is not thread-safe; use one per thread or process,
+ * and never carry one across fork() (open it in the child).  Several
+ * processes may open the same file (WAL: readers never block the writer;
+ * writers wait up to CA_STORE_BUSY_MS, then KR_E_STATE).
  */
 #ifndef CA_STORE_H
 #define CA_STORE_H
