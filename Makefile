@@ -51,13 +51,20 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all check demo deps asan install uninstall format clean fuzz bench \
-	tests lint-src
+	tests lint-src FORCE
 .SUFFIXES:
 .SECONDARY:
 
 all: $(BINS) $(UNIT_BIN) $(FUZZ_RUN) $(CT_BIN) $(TOOLS_BIN)
 
-$(BUILD)/obj/%.o: %.c
+# Objects are rebuilt when PREFIX/DATADIR or CFLAGS change, so that
+# `make install PREFIX=/usr` after `make` installs what it says.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' "$(DATADIR)" "$(CC) $(CFLAGS)" | cmp -s - $@ || \
+	    printf '%s\n' "$(DATADIR)" "$(CC) $(CFLAGS)" > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(KR_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -135,15 +142,19 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/profiles/
+	install -d $(DESTDIR)$(DATADIR)/ceremony
+	install -m 0644 ceremony/scripts/*.yaml $(DESTDIR)$(DATADIR)/ceremony/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(foreach p,$(PROGRAMS),$(DESTDIR)$(BINDIR)/$(p))
 	rm -f $(foreach f,$(wildcard profiles/*.yaml),$(DESTDIR)$(DATADIR)/$(f))
+	rm -f $(foreach f,$(wildcard ceremony/scripts/*.yaml),$(DESTDIR)$(DATADIR)/ceremony/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard docs/man/*.1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard docs/*.md),$(DESTDIR)$(DOCDIR)/$(notdir $(f)))
-	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)/ceremony \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i $(wildcard */*.h */*.c cmd/*/*.c tests/unit/*.c tests/fuzz/*.c)
