@@ -63,10 +63,11 @@ enum kr_err	 ca_jws_b64_decode(const char *in, size_t len, uint8_t *out,
 /*
  * A public key from a JWK: Ed25519 ("kty":"OKP","crv":"Ed25519","x"),
  * P-256 or P-384 ("kty":"EC","crv","x","y", the point checked to be on
- * the curve and not the identity), RSA ("kty":"RSA","n","e", modulus of
- * 2048..8192 bits, odd exponent 3..2^32-1).  Members are encoded as
- * RFC 7518 requires: coordinates at full length, n and e without leading
- * zero octets.  Private members ("d", "p", ...) are refused: a JWK that
+ * the curve and not the identity), RSA ("kty":"RSA","n","e", an odd
+ * modulus of 2048..8192 bits without prime factors below 1000, an odd
+ * exponent between 2^16 and 2^32 as SP 800-56B wants).  Members must be
+ * encoded as RFC 7518 requires: coordinates at full length, n and e
+ * without leading zero octets.  Private members ("d", "p", ...) are refused: a JWK that
  * carries a private key is a mistake worth stopping.  "alg", when
  * present, pins the key to that algorithm; "use", when present, must be
  * "sig"; "kid" is kept; other members are ignored (RFC 7517 section 4).
@@ -136,7 +137,7 @@ typedef enum kr_err (*ca_jws_lookup_fn)(void *arg, const char *kid,
 
 /* What the caller accepts. */
 struct ca_jws_verifier {
-	unsigned		 algs;	/* enum ca_jws_alg bits; 0 allows none */
+	unsigned		 algs;	/* enum ca_jws_alg bits; 0: none */
 	const struct ca_jws_key	*key;	/* the key, or NULL to use lookup */
 	ca_jws_lookup_fn	 lookup;
 	void			*arg;

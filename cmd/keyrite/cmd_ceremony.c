@@ -1072,6 +1072,7 @@ struct cer_args {
 	const char	*so_pin_file;
 	const char	*input;
 	const char	*home;
+	const char	*officers;
 };
 
 static int
@@ -1095,6 +1096,8 @@ cer_opt(void *ctx, const char *name, const char *arg)
 		a->input = arg;
 	else if (strcmp(name, "home") == 0)
 		a->home = arg;
+	else if (strcmp(name, "officers") == 0)
+		a->officers = arg;
 	return 0;
 }
 
@@ -1692,16 +1695,112 @@ out:
 	return st;
 }
 
+/*
+ * What the chain alone cannot show, checked against the script:
+ *  - a completed ceremony ended every step of the script (a transcript
+ *    cut short and given a new "completed" end is refused);
+ *  - when the script activates the token, at least the officers'
+ *    threshold of them signed (stripping signature lines is refused);
+ *  - with officers_file (the officers.json kept from the quorum's
+ *    creation), every signer's key is the one published there, so keys
+ *    made up and written into a forged transcript are refused.
+ */
+static enum kr_err
+ceremony_check(const char *dir, const struct cer_script *s,
+    const char *officers_file, struct cer_verify *v, struct kr_error *err)
+{
+	const struct cer_role *o = cer_script_role(s, "officers");
+	json_t *entries = NULL, *e, *pub = NULL, *p;
+	size_t i, j, k;
+	enum kr_err rc;
+
+	if ((rc = cer_transcript_verify(dir, s->sha256, v, err)) != KR_OK ||
+	    (rc = cer_transcript_read(dir, &entries, err)) != KR_OK)
+		goto out;
+	if (officers_file != NULL &&
+	    (pub = json_load_file(officers_file, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL) {
+		rc = kr_fail(err, KR_E_PARSE, "%s: not an officers.json",
+		    officers_file);
+		goto out;
+	}
+	if (v->completed) {
+		for (i = 0; i < s->nsteps; i++) {
+			json_array_foreach(entries, j, e)
+				if (strcmp(json_string_value(json_object_get(e,
+				    "type")) ? json_string_value(
+				    json_object_get(e, "type")) : "",
+				    "step-end") == 0 &&
+				    json_is_string(json_object_get(e, "step")) &&
+				    strcmp(json_string_value(json_object_get(e,
+				    "step")), s->steps[i].id) == 0)
+					break;
+			if (j == json_array_size(entries)) {
+				rc = kr_fail(err, KR_E_VERIFY, "%s: says "
+				    "completed, but step '%s' of the script "
+				    "never ended", CER_TRANSCRIPT_FILE,
+				    s->steps[i].id);
+				goto out;
+			}
+		}
+		for (i = 0; o != NULL && o->threshold > 0 && i < s->nsteps; i++)
+			if (s->steps[i].action == CER_ACT_ACTIVATE &&
+			    v->signatures < o->threshold) {
+				rc = kr_fail(err, KR_E_VERIFY, "%s: %zu officer "
+				    "signature%s, but the script's quorum is %u",
+				    CER_TRANSCRIPT_FILE, v->signatures,
+				    v->signatures == 1 ? "" : "s", o->threshold);
+				goto out;
+			}
+	}
+	json_array_foreach(entries, j, e) {
+		const char *t = json_string_value(json_object_get(e, "type"));
+		const char *who = json_string_value(json_object_get(e,
+		    "signer"));
+		const char *key = json_string_value(json_object_get(e,
+		    "ed25519"));
+
+		if (pub == NULL || t == NULL || strcmp(t, "signature") != 0)
+			continue;
+		json_array_foreach(json_object_get(pub, "officers"), k, p)
+			if (who != NULL && key != NULL &&
+			    json_is_string(json_object_get(p, "name")) &&
+			    json_is_string(json_object_get(p, "ed25519")) &&
+			    strcmp(json_string_value(json_object_get(p,
+			    "name")), who) == 0 &&
+			    strcmp(json_string_value(json_object_get(p,
+			    "ed25519")), key) == 0)
+				break;
+		if (k == json_array_size(json_object_get(pub, "officers"))) {
+			rc = kr_fail(err, KR_E_VERIFY, "%s: entry %zu: signer "
+			    "'%s' signed with a key that %s does not publish",
+			    CER_TRANSCRIPT_FILE, j + 1, who ? who : "?",
+			    officers_file);
+			goto out;
+		}
+	}
+	rc = KR_OK;
+out:
+	json_decref(entries);
+	json_decref(pub);
+	return rc;
+}
+
 static const struct cli_opt verify_opts[] = {
+	{ "officers", 1, 0, "FILE", "the officers.json kept from the quorum's "
+	    "creation: signers' keys must be the published ones" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct cli_cmd verify_cmd = {
 	"ceremony verify", "Check a ceremony directory: the transcript's hash "
-	"chain from the script's\nhash, every output file's SHA-256, and every "
-	"officer's signature over the\nfinal hash.  Names the first bad entry "
-	"and exits 1.",
-	"DIR",
-	"  keyrite ceremony verify ceremony-2026-11-23",
+	"chain from the script's\nhash, every output file's SHA-256, every "
+	"officer's signature over the final\nhash, that a completed ceremony "
+	"ended every step of its script, and that at\nleast the quorum signed.  "
+	"With --officers, signers' keys must be the ones\npublished when the "
+	"quorum was made.  Names the first bad entry and exits 1.",
+	"DIR [--officers officers.json]",
+	"  keyrite ceremony verify ceremony-2026-11-23 --officers "
+	"records/officers.json",
 	verify_opts,
 };
 
@@ -1738,11 +1837,16 @@ ceremony_verify_main(int argc, char **argv)
 		    "valid script", argv[idx]);
 		return cli_report(verify_cmd.name, &err);
 	}
-	if (cer_transcript_verify(argv[idx], s->sha256, &v, &err) != KR_OK) {
+	if (ceremony_check(argv[idx], s, a.officers, &v, &err) != KR_OK) {
 		cer_script_free(s);
 		return cli_report(verify_cmd.name, &err);
 	}
 	cer_script_free(s);
+	if (a.officers == NULL && v.signatures > 0)
+		fprintf(stderr, "keyrite %s: note: the signers' keys were taken "
+		    "from the transcript itself; pass --officers with the "
+		    "officers.json kept from the quorum's creation to pin "
+		    "them\n", verify_cmd.name);
 	printf("%s: transcript verifies (%s '%s')\n  entries: %zu, outputs "
 	    "checked: %zu, signatures: %zu\n  status: %s%s%s%s\n"
 	    "  final hash: %s\n", argv[idx], v.mode, v.script, v.entries,
@@ -1796,8 +1900,8 @@ write_report(const char *dir, const struct cer_script *s, const char *html,
 	memset(&ra, 0, sizeof(ra));
 	ra.dir = dir;
 	ra.s = s;
-	if ((rc = cer_transcript_verify(dir, s ? s->sha256 : NULL, &ra.v,
-	    err)) != KR_OK ||
+	if ((rc = s != NULL ? ceremony_check(dir, s, NULL, &ra.v, err) :
+	    cer_transcript_verify(dir, NULL, &ra.v, err)) != KR_OK ||
 	    (rc = cer_transcript_read(dir, &ra.entries, err)) != KR_OK)
 		goto out;
 	if (html != NULL) {

@@ -117,6 +117,34 @@ tamper() {
 	[[ "$output" == *"root.crl"* ]]
 }
 
+@test "stripping the signatures is refused (the quorum must sign)" {
+	tamper T7 "sed -i '/\"type\":\"signature\"/d; s/\"signers\":\[[^]]*\]/\"signers\":[]/' transcript.jsonl"
+	[[ "$output" == *"0 officer signatures, but the script's quorum is 2"* ]]
+}
+
+@test "a transcript cut short and given a forged end is refused" {
+	# Keep everything up to the end of the third step, then append a
+	# correctly chained "completed" end, as an attacker without any key
+	# could: only the script's steps betray it.
+	tamper T8 'n=$(grep -n "\"type\":\"step-end\"" transcript.jsonl | sed -n 3p | cut -d: -f1);
+	    head -n "$n" transcript.jsonl > t;
+	    prev=$(tail -n 1 t | tr -d "\n" | b2sum -l 256 | cut -d" " -f1);
+	    seq=$(( $(tail -n 1 t | sed "s/^{\"seq\":\([0-9]*\).*/\1/") + 1 ));
+	    printf "{\"seq\":%d,\"time\":\"2026-11-23T00:00:00Z\",\"type\":\"end\",\"status\":\"completed\",\"signers\":[],\"prev\":\"%s\"}\n" "$seq" "$prev" >> t;
+	    mv t transcript.jsonl'
+	[[ "$output" == *"never ended"* ]]
+}
+
+@test "verify --officers pins the signers' keys" {
+	run keyrite ceremony verify R --officers R/officers/officers.json
+	expect 0 "transcript verifies"
+	# Another quorum's published keys are not these signers'.
+	run keyrite ceremony rehearse "$SCRIPTS/root-init.yaml" --out R9
+	expect 0
+	run keyrite ceremony verify R --officers R9/officers/officers.json
+	expect 1 "does not publish"
+}
+
 @test "plan --html and report --html carry every step" {
 	run keyrite ceremony plan "$SCRIPTS/root-init.yaml" --html plan.html
 	expect 0
