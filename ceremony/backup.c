@@ -428,6 +428,16 @@ cer_backup_create(struct hsm_key *key, const uint8_t root_fpr[32],
 	if (k < 2 || n < k || n > 255)
 		return kr_fail(err, KR_E_USAGE, "need 2 <= threshold (%u) <= "
 		    "holders (%zu) <= 255", k, n);
+	/* Refuse now what restore would refuse later. */
+	if (hsm_keytype_from_name(hsm_keytype_name(hsm_key_type(key))) ==
+	    HSM_KEY_NONE)
+		return kr_fail(err, KR_E_POLICY, "key '%s' is %s; keyrite backs "
+		    "up ec-p384, ec-p256, rsa-3072 and rsa-4096 keys",
+		    hsm_key_label(key), hsm_keytype_name(hsm_key_type(key)));
+	(void)hsm_key_id(key, &idlen);
+	if (idlen == 0)
+		return kr_fail(err, KR_E_POLICY, "key '%s' has no CKA_ID; give "
+		    "it one before backing it up", hsm_key_label(key));
 	/* The blob's public fields. */
 	randombytes_buf(b.set_id, sizeof(b.set_id));
 	gmtime_r(&now, &tm);

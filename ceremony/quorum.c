@@ -55,16 +55,20 @@ hexdup(const uint8_t *p, size_t n)
 
 enum kr_err
 cer_quorum_apply(struct hsm_session *s, const char *so_pin, size_t so_len,
-    const struct kr_secret *pin, struct kr_error *err)
+    const struct kr_secret *pin, int *pin_set, struct kr_error *err)
 {
 	enum kr_err rc;
 
+	if (pin_set != NULL)
+		*pin_set = 0;
 	if ((rc = hsm_login(s, 1, so_pin, so_len, err)) != KR_OK)
 		return rc;
 	rc = hsm_init_pin(s, pin->buf, pin->len, err);
 	hsm_logout(s);
 	if (rc != KR_OK)
 		return rc;
+	if (pin_set != NULL)
+		*pin_set = 1;
 	/* The token takes the new PIN before anyone relies on it. */
 	if ((rc = hsm_login(s, 0, pin->buf, pin->len, err)) != KR_OK)
 		return rc;

@@ -45,10 +45,11 @@ enum kr_err	 cer_quorum_make(struct hsm_session *s,
 
 /*
  * Log in as security officer with so_pin, set pin as the user PIN
- * (C_InitPIN), log out, and check the token takes it.
+ * (C_InitPIN), log out, and check the token takes it.  *pin_set (may be
+ * NULL) says whether the token's PIN was changed, also on failure.
  */
 enum kr_err	 cer_quorum_apply(struct hsm_session *s, const char *so_pin,
-		     size_t so_len, const struct kr_secret *pin,
+		     size_t so_len, const struct kr_secret *pin, int *pin_set,
 		     struct kr_error *err);
 
 /*

@@ -1485,6 +1485,22 @@ hsm_key_unwrap(struct hsm_session *s, const uint8_t wkey[HSM_WRAP_KEY_LEN],
 		return kr_fail(err, KR_E_EXISTS, "token '%s' already holds an "
 		    "object labelled '%s'; restore under another --label or "
 		    "into an empty token", s->label, label);
+	{
+		/* Two keys with one CKA_ID cannot be told apart later. */
+		CK_ATTRIBUTE t[] = {
+			{ CKA_ID, (void *)(uintptr_t)id, idlen },
+		};
+		CK_OBJECT_HANDLE h;
+		CK_ULONG n;
+
+		if ((rc = find_objects(s, t, 1, &h, 1, &n, err)) != KR_OK)
+			return rc;
+		if (n > 0)
+			return kr_fail(err, KR_E_EXISTS, "token '%s' already "
+			    "holds a key with this backup's CKA_ID (the "
+			    "original key?); restore into another token",
+			    s->label);
+	}
 	/* The public object first: it also tells the key type. */
 	if ((rc = create_public(s, pub, label, id, idlen, &pubh, &kt, err)) !=
 	    KR_OK)

@@ -641,7 +641,7 @@ quorum_init_main(int argc, char **argv)
 	    file[128];
 	size_t n = 0, i;
 	unsigned k;
-	int idx, st = 1, cost;
+	int idx, st = 1, cost, pin_set = 0;
 
 	memset(&u, 0, sizeof(u));
 	if ((idx = cli_parse(a.cmd, argc, argv, bk_opt, &a)) < 0) {
@@ -701,15 +701,28 @@ quorum_init_main(int argc, char **argv)
 		}
 	}
 	/*
-	 * The credentials are on disk (fsynced) before the token's PIN
-	 * changes: a failure up to here leaves the old PIN working.
+	 * The credentials are in place (fsynced, renamed) before the
+	 * token's PIN changes: a failure up to here leaves the old PIN.
 	 */
-	if (cer_quorum_apply(s, so->buf, so->len, pin, &err) != KR_OK ||
-	    cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
+	if (cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
 	tmp[0] = '\0';
+	if (cer_quorum_apply(s, so->buf, so->len, pin, &pin_set, &err) !=
+	    KR_OK) {
+		if (pin_set)
+			kr_error_prefix(&err, "the token's user PIN WAS changed "
+			    "and the credentials in %s hold it; but", a.out);
+		else {
+			/* Credentials for a PIN the token never took. */
+			cli_outdir_abort(a.out);
+			kr_error_prefix(&err, "the token's user PIN was not "
+			    "changed and %s was removed", a.out);
+		}
+		st = cli_report(a.cmd->name, &err);
+		goto out;
+	}
 	printf("token '%s' (serial %s) now needs %u of %zu officers\n"
 	    "  the user PIN was replaced by a random one nobody has seen\n"
 	    "  credentials in %s/:", hsm_session_label(s),

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <termios.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,11 @@ ask(struct runner *r, const char *q, char *buf, size_t sz,
 	if (r->tty == NULL)
 		return kr_fail(err, KR_E_USAGE, "no terminal: 'ceremony run' "
 		    "is interactive (use 'ceremony rehearse' to run unattended)");
+	/*
+	 * Discard anything typed before the question was shown: an early
+	 * "yes" must not answer a question nobody has read yet.
+	 */
+	(void)tcflush(fileno(r->tty), TCIFLUSH);
 	fprintf(r->tty, "%s", q);
 	fflush(r->tty);
 	clearerr(r->tty);
@@ -158,6 +164,15 @@ ask(struct runner *r, const char *q, char *buf, size_t sz,
 		    interrupted ? "interrupted (Ctrl-C)" : "no answer (end of "
 		    "input)");
 	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0') {
+		int c;
+
+		/* Too long for any answer: drain it, keep it unmatched. */
+		while ((c = fgetc(r->tty)) != EOF && c != '\n')
+			;
+		snprintf(buf, sz, "(too long)");
+		return KR_OK;
+	}
 	buf[n] = '\0';
 	return KR_OK;
 }
@@ -403,7 +418,7 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 	}
 	/* Credentials on disk first, then the token's PIN changes. */
 	if ((rc = cer_quorum_apply(r->sess, r->so_pin->buf, r->so_pin->len,
-	    pin, err)) != KR_OK)
+	    pin, NULL, err)) != KR_OK)
 		goto out;
 	/* The officers' public keys go into the chain for the signatures. */
 	pj = json_loads(pub, 0, NULL);
@@ -722,6 +737,25 @@ act_crl(struct runner *r, const struct cer_step *st, struct kr_error *err)
 	    KR_OK ||
 	    (rc = ca_rootstate_open(r->home, ca, &rs, err)) != KR_OK)
 		goto out;
+	/* Each certificate to revoke must be one this root issued. */
+	for (i = 0; rv != NULL && i < rv->nlist; i++) {
+		char cp[PATH_MAX];
+
+		in_path(r, rv->list[i], cp, sizeof(cp));
+		if ((rc = ca_load_cert(cp, &c, err)) != KR_OK)
+			goto out;
+		if (X509_check_issued(ca, c) != X509_V_OK ||
+		    X509_verify(c, X509_get0_pubkey(ca)) != 1) {
+			rc = kr_fail(err, KR_E_USAGE, "%s: not issued by %s",
+			    rv->list[i], param(st, "ca", "root.pem"));
+			goto out;
+		}
+		X509_free(c);
+		c = NULL;
+	}
+	/* Nothing is recorded before the room says yes. */
+	if ((rc = approve_signature(r, "the root CRL", sg.pub, err)) != KR_OK)
+		goto out;
 	for (i = 0; rv != NULL && i < rv->nlist; i++) {
 		char cp[PATH_MAX];
 
@@ -738,7 +772,6 @@ act_crl(struct runner *r, const struct cer_step *st, struct kr_error *err)
 	    (rc = ca_crl_build(ca, rev, nrev, num, next, now, &tbs, err)) !=
 	    KR_OK ||
 	    (rc = ca_precheck_crl(tbs, sg.pub, ca, now, err)) != KR_OK ||
-	    (rc = approve_signature(r, "the root CRL", sg.pub, err)) != KR_OK ||
 	    (rc = ca_sign_crl(tbs, &sg, ca, now, &crl, err)) != KR_OK ||
 	    (rc = ca_write_crl(path, crl, 0, err)) != KR_OK)
 		goto out;
@@ -1425,6 +1458,11 @@ ceremony_exec(int argc, char **argv, int rehearse)
 	if (idx != argc - 1 || a.out == NULL || (!rehearse && a.token == NULL))
 		return cli_usage(cmd, rehearse ? "give SCRIPT.yaml and --out" :
 		    "give SCRIPT.yaml, --out and --token");
+	if (!rehearse && getenv("KEYRITE_NOW") != NULL) {
+		kr_fail(&err, KR_E_USAGE, "KEYRITE_NOW is set; a live ceremony "
+		    "runs on the real clock (unset it)");
+		return cli_report(cmd->name, &err);
+	}
 	/* The script is checked whole before anything else happens. */
 	if (cer_script_load(argv[idx], &s, &err) != KR_OK) {
 		st = cli_report(cmd->name, &err);

@@ -259,6 +259,25 @@ root_init_main(int argc, char **argv)
 	names = (struct ca_names){ a.dns, a.ndns, a.ip, a.nip };
 	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
 	    a.nofficers, &a.pass };
+	/*
+	 * Subject, name constraints and validity are checked on a TBS for
+	 * a throwaway key before anyone types a PIN or a passphrase.
+	 */
+	{
+		EVP_PKEY *tk = EVP_EC_gen("P-256");
+		X509 *pre = NULL;
+		enum kr_err prc;
+
+		prc = tk == NULL ? kr_fail_ossl(&err, KR_E_CRYPTO, "key") :
+		    ca_root_build(a.subject, tk, &prof, validity, &names, now,
+		    &pre, &err);
+		X509_free(pre);
+		EVP_PKEY_free(tk);
+		if (prc != KR_OK) {
+			st = cli_report(init_cmd.name, &err);
+			goto out;
+		}
+	}
 	if (cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
 	    ca_root_build(a.subject, t.signer.pub, &prof, validity, &names,
 	    now, &tbs, &err) != KR_OK ||

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -75,6 +76,17 @@ main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/* The injectable clock is for tests: never let it act silently. */
+	if (getenv("KEYRITE_NOW") != NULL && *getenv("KEYRITE_NOW") != '\0') {
+		char when[32];
+		time_t now = kr_now();
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "keyrite: KEYRITE_NOW is set: the clock reads "
+		    "%s (for tests only)\n", when);
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {

@@ -204,6 +204,21 @@ wait_for() {
 	return 1
 }
 
+# wait_nth TEXT N [SECONDS]: until TEXT has been shown N times (a
+# question asked again must be waited for anew: the runner discards
+# anything typed before its question appears).
+wait_nth() {
+	local i c
+	for ((i = 0; i < ${3:-20} * 10; i++)); do
+		c=$(tm capture-pane -p -t cer -S -2000 | grep -cF -- "$1")
+		[ "$c" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for occurrence $2 of: $1"
+	tm capture-pane -p -t cer -S -2000
+	return 1
+}
+
 # type_in TEXT: type a line into the pane.
 type_in() { tm send-keys -t cer -l -- "$1"; tm send-keys -t cer Enter; }
 
@@ -264,28 +279,32 @@ start_live() {
 	    "cd '$W' && SOFTHSM2_CONF='$SOFTHSM2_CONF' KEYRITE_PROFILE_DIR='$KEYRITE_PROFILE_DIR' KEYRITE_HOME='$KEYRITE_HOME' '$KEYRITE_BIN/keyrite' ceremony run live.yaml --out '$1' --token 'pkcs11:token=$2' --so-pin-file so.pin; echo CEREMONY-EXIT=\$?; sleep 60"
 }
 
-confirm_as() { wait_for "who confirms?" && type_in "$1" && wait_for "Type 'yes' to confirm" && type_in yes; }
+# confirm_as ROLE WHO N M: the Nth question to ROLE, the Mth 'yes' asked.
+confirm_as() {
+	wait_nth "$1: who confirms?" "$3" && type_in "$2" &&
+	    wait_nth "Type 'yes' to confirm" "$4" && type_in yes
+}
 
 @test "ceremony run through a terminal: prompts, hidden passphrases, exact yes" {
 	command -v tmux || skip "tmux not installed"
 	live_script
 	token_setup live1
 	start_live L1 live1
-	confirm_as wendy
+	confirm_as "Internal witness" wendy 1 1
 	for o in ann ben cat; do
 		wait_for "passphrase of $o for a new officer credential:" && type_in "pw-$o-secret"
 		wait_for "passphrase of $o for a new officer credential (again):" && type_in "pw-$o-secret"
 	done
-	confirm_as alice
+	confirm_as "Ceremony administrator" alice 1 2
 	wait_for "officer 1 of 2, your name:" && type_in ben
-	wait_for "passphrase of ben for" && type_in "pw-ben-secret"
+	wait_for "ben.cred:" && type_in "pw-ben-secret"
 	wait_for "officer 2 of 2, your name:" && type_in cat
-	wait_for "passphrase of cat for" && type_in "pw-cat-secret"
-	confirm_as wendy
-	confirm_as wendy
+	wait_for "cat.cred:" && type_in "pw-cat-secret"
+	confirm_as "Internal witness" wendy 2 3
+	confirm_as "Internal witness" wendy 3 4
 	wait_for "Type 'yes' to sign:" && type_in yes
-	confirm_as wendy
-	confirm_as wendy
+	confirm_as "Internal witness" wendy 4 5
+	confirm_as "Internal witness" wendy 5 6
 	wait_for "CEREMONY-EXIT=0" 60
 	# No passphrase was echoed to the screen.
 	! tm capture-pane -p -t cer -S -500 | grep -q "pw-ben-secret"
@@ -316,7 +335,7 @@ confirm_as() { wait_for "who confirms?" && type_in "$1" && wait_for "Type 'yes' 
 	live_script
 	token_setup live3
 	start_live L3 live3
-	confirm_as wendy
+	confirm_as "Internal witness" wendy 1 1
 	wait_for "passphrase of ann for a new officer credential:"
 	tm send-keys -t cer C-c
 	wait_for "CEREMONY-EXIT=1" 30

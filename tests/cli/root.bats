@@ -48,13 +48,15 @@ crlnum() { openssl crl -in "$1" -noout -crlnumber | sed 's/crlNumber=0x//; s/crl
 	cmp root.pem before.pem
 }
 
-@test "root init with a bad subject or IP range fails and writes nothing" {
-	run keyrite root init --key "$KEY" --pin-file user.pin --subject 'XX=bad' --out r2.pem
-	expect 1
+@test "root init with a bad subject or IP range fails before the PIN, writes nothing" {
+	run keyrite root init --key "$KEY" --pin-file nope.pin --subject 'XX=bad' --out r2.pem
+	expect 1 "XX"
+	[[ "$output" != *"nope.pin"* ]]
 	[ ! -e r2.pem ]
-	run keyrite root init --key "$KEY" --pin-file user.pin --subject 'CN=R' \
+	run keyrite root init --key "$KEY" --pin-file nope.pin --subject 'CN=R' \
 	    --permitted-ip 10.0.0.0/99 --out r2.pem
-	expect 1
+	expect 1 "10.0.0.0/99"
+	[[ "$output" != *"nope.pin"* ]]
 	[ ! -e r2.pem ]
 }
 

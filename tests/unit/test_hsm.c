@@ -331,6 +331,12 @@ test_wrap_unwrap(void **state)
 	r = NULL;
 	assert_int_equal(hsm_key_find(s2, &u, &r, &err), KR_E_NOTFOUND);
 	hsm_uri_free(&u);
+	/* Back into the original token under another label: refused, since
+	 * two keys with one CKA_ID could no longer be told apart. */
+	assert_int_equal(hsm_key_unwrap(s, wkey, w, wlen, hsm_key_public(k),
+	    "root-copy", id, idlen, &r, &err), KR_E_EXISTS);
+	assert_non_null(strstr(err.msg, "CKA_ID"));
+	sign_and_verify(k, EVP_sha384());
 	for (i = 0; i < wlen; i++)
 		w[i] = 0;
 	free(w);
