@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,12 @@ kr_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return kr_fail(err, errno == ENOENT ? KR_E_NOTFOUND : KR_E_IO,
 		    "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
-		rc = kr_fail(err, KR_E_IO, "%s: %s", path,
-		    S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		rc = kr_fail(err, KR_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = kr_fail(err, KR_E_IO, "%s: is a directory", path);
 		goto out;
 	}
 	for (;;) {
@@ -244,6 +248,7 @@ kr_secret_from_file(const char *path, const char *what,
 		close(fd);
 		return kr_fail(err, KR_E_NOMEM, "out of secure memory");
 	}
+	r = 0;
 	while (n < KR_SECRET_MAX) {
 		r = read(fd, buf + n, KR_SECRET_MAX - n);
 		if (r == -1 && errno == EINTR)
@@ -252,9 +257,20 @@ kr_secret_from_file(const char *path, const char *what,
 			break;
 		n += (size_t)r;
 	}
+	if (r == -1) {
+		rc = kr_fail(err, KR_E_IO, "%s file %s: %s", what, path,
+		    strerror(errno));
+		close(fd);
+		goto out;
+	}
 	close(fd);
 	/* Only the first line counts; a trailing newline is not secret. */
 	buf[n] = '\0';
+	if (strcspn(buf, "\r\n") == KR_SECRET_MAX) {
+		rc = kr_fail(err, KR_E_PARSE, "%s file %s: the first line is "
+		    "longer than %d bytes", what, path, KR_SECRET_MAX - 1);
+		goto out;
+	}
 	n = strcspn(buf, "\r\n");
 	if (n == 0) {
 		rc = kr_fail(err, KR_E_PARSE, "%s file %s: is empty", what,
@@ -268,8 +284,17 @@ out:
 	return rc;
 }
 
+static volatile sig_atomic_t prompt_signal;
+
+static void
+prompt_on_signal(int sig)
+{
+	prompt_signal = sig;
+}
+
+/* Read one line from fd with echo off; the terminal is always restored. */
 static enum kr_err
-prompt_once(int fd, const char *prompt, char *buf, size_t *len)
+prompt_read(int fd, const char *prompt, char *buf, size_t *len)
 {
 	struct termios old, noecho;
 	size_t n = 0;
@@ -281,14 +306,14 @@ prompt_once(int fd, const char *prompt, char *buf, size_t *len)
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
 	noecho.c_lflag |= ECHONL;
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		return KR_E_USAGE;
-	if (tcsetattr(fd, TCSAFLUSH, &noecho) == -1)
+	if (write(fd, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &noecho) == -1)
 		return KR_E_USAGE;
 	for (;;) {
 		r = read(fd, &c, 1);
 		if (r <= 0 || c == '\n' || c == '\r')
 			break;
+		/* Longer than any secret keyrite takes: refused below. */
 		if (n < KR_SECRET_MAX)
 			buf[n++] = c;
 	}
@@ -296,10 +321,37 @@ prompt_once(int fd, const char *prompt, char *buf, size_t *len)
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
 	buf[n] = '\0';
 	*len = n;
-	/* A signal (Ctrl-C with a handler installed) aborts the prompt. */
 	if (r == -1 && errno == EINTR)
 		return KR_E_ABORTED;
 	return KR_OK;
+}
+
+/*
+ * Read one line without echo.  SIGINT and SIGTERM are caught while echo
+ * is off so that Ctrl-C restores the terminal before keyrite stops: the
+ * prompt returns KR_E_ABORTED, and a SIGINT handler the caller had
+ * installed (the ceremony runner's) is told.
+ */
+static enum kr_err
+prompt_once(int fd, const char *prompt, char *buf, size_t *len)
+{
+	struct sigaction sa, oint, oterm;
+	enum kr_err rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = prompt_on_signal;	/* no SA_RESTART */
+	prompt_signal = 0;
+	sigaction(SIGINT, &sa, &oint);
+	sigaction(SIGTERM, &sa, &oterm);
+	rc = prompt_read(fd, prompt, buf, len);
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGTERM, &oterm, NULL);
+	if (prompt_signal == 0)
+		return rc;
+	if (prompt_signal == SIGINT && oint.sa_handler != SIG_DFL &&
+	    oint.sa_handler != SIG_IGN)
+		oint.sa_handler(SIGINT);
+	return KR_E_ABORTED;
 }
 
 enum kr_err
@@ -349,6 +401,11 @@ kr_secret_prompt(const char *prompt, int confirm, struct kr_secret **out,
 	}
 	if (alen == 0) {
 		rc = kr_fail(err, KR_E_AUTH, "empty %s", prompt);
+		goto out;
+	}
+	if (alen >= KR_SECRET_MAX) {
+		rc = kr_fail(err, KR_E_AUTH, "the %s is longer than %d bytes",
+		    prompt, KR_SECRET_MAX - 1);
 		goto out;
 	}
 	rc = kr_secret_from_bytes(a, alen, out, err);

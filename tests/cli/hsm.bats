@@ -91,6 +91,11 @@ setup() { cd "$W"; }
 	expect 1 "empty.pin: is empty"
 	run keyrite hsm keys --token 'pkcs11:token=lab' --pin-file nope.pin
 	expect 1 "nope.pin"
+	head -c 2000 /dev/zero | tr '\0' x >long.pin
+	run keyrite hsm keys --token 'pkcs11:token=lab' --pin-file long.pin
+	expect 1 "long.pin: the first line is longer than 1023 bytes"
+	run keyrite hsm keys --token 'pkcs11:token=lab' --pin-file "$W"
+	expect 1 "Is a directory"
 }
 
 @test "the PIN can come from the URI's pin-source" {
@@ -127,4 +132,27 @@ setup() { cd "$W"; }
 	expect 2 "unexpected argument 'extra'"
 	run keyrite hsm frobnicate
 	expect 2 "unknown subcommand 'frobnicate'"
+}
+
+@test "Ctrl-C at a PIN prompt restores the terminal's echo and says so" {
+	command -v tmux || skip "tmux not installed"
+	tm() { tmux -S "$W/tmux-hsm.sock" "$@"; }
+	tm new-session -d -s pin -x 150 -y 40 \
+	    "cd '$W' && SOFTHSM2_CONF='$SOFTHSM2_CONF' '$KEYRITE_BIN/keyrite' hsm keys --token 'pkcs11:token=lab'; echo EXIT=\$?; stty -a | tr ' ' '\n' | grep -x -- '-\?echo'; echo DONE; sleep 30"
+	for i in $(seq 100); do
+		tm capture-pane -p -t pin | grep -q "user PIN for token 'lab'" && break
+		sleep 0.1
+	done
+	tm send-keys -t pin C-c
+	for i in $(seq 100); do
+		tm capture-pane -p -t pin | grep -q DONE && break
+		sleep 0.1
+	done
+	out=$(tm capture-pane -p -t pin)
+	tm kill-server
+	echo "$out"
+	[[ "$out" == *"interrupted while asking for the user PIN"* ]]
+	[[ "$out" == *"EXIT=1"* ]]
+	# echo is on again ("echo", not "-echo").
+	grep -qx 'echo' <<<"$out"
 }
