@@ -993,7 +993,7 @@ test_lookup(void **state)
 		    KR_OK);
 		ca_jws_free(j);
 		free(tok);
-		/* RFC 7797 is not implemented, whatever the caller says. */
+		/* RFC 7797 (unencoded payloads) is refused, whatever the caller says. */
 		v.crit = b64_too;
 		tok = forge(&b2);
 		assert_int_equal(ca_jws_verify(tok, strlen(tok), &v, &j, &err),
