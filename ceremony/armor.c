@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "armor.h"
+#include "shamir.h"
 
 #define LINE_MAX_CHARS	80	/* longest line parse accepts */
 #define DATA_PER_LINE	25	/* bytes per data line: 40 base32 chars */
@@ -1337,4 +1338,45 @@ cer_armor_check_set(const struct cer_armor_hdr *const *hdrs,
 		    cer_kind_set_name(r->kind), a, r->k, r->n);
 	}
 	return KR_OK;
+}
+
+enum kr_err
+cer_armor_combine(struct cer_armor *const *a, const char *const *names,
+    struct kr_secret *const *passphrases, size_t count, size_t payload_len,
+    size_t secret_len, const char *what, uint8_t *out, struct kr_error *err)
+{
+	uint8_t **pay = NULL, *xs = NULL;
+	size_t i, plen;
+	enum kr_err rc;
+
+	if (count == 0 || secret_len > payload_len)
+		return kr_fail(err, KR_E_INTERNAL, "nothing to combine");
+	if ((pay = calloc(count, sizeof(*pay))) == NULL ||
+	    (xs = calloc(count, 1)) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		rc = cer_armor_open(a[i], passphrases[i]->buf,
+		    passphrases[i]->len, &pay[i], &plen, err);
+		if (rc != KR_OK) {
+			kr_error_prefix(err, "%s", names[i]);
+			goto out;
+		}
+		if (plen != payload_len) {
+			rc = kr_fail(err, KR_E_VERIFY, "%s: holds %zu bytes, not "
+			    "%s", names[i], plen, what);
+			goto out;
+		}
+		xs[i] = (uint8_t)a[i]->hdr.x;
+	}
+	rc = cer_shamir_combine((const uint8_t *const *)pay, xs, a[0]->hdr.k,
+	    secret_len, out, err);
+out:
+	if (pay != NULL)
+		for (i = 0; i < count; i++)
+			sodium_free(pay[i]);	/* wipes */
+	free(pay);
+	free(xs);
+	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/file.h"
 #include "../common/kr.h"
 
 #define CER_ARMOR_VERSION	1
@@ -155,6 +156,21 @@ enum kr_err	 cer_armor_open(const struct cer_armor *a,
 enum kr_err	 cer_armor_check_data_line(const char *line, unsigned lineno,
 		     unsigned num, struct kr_error *err)
 		     __attribute__((warn_unused_result));
+
+/*
+ * Open count armors (passphrases[i] opens a[i]; names[i] names it in
+ * messages), check that each payload is exactly payload_len bytes (else
+ * "NAME: not WHAT"), and Shamir-combine the first secret_len bytes of
+ * the payloads with the headers' threshold into out (secret_len bytes of
+ * the caller's guarded memory).  Every armor given is opened, so a bad
+ * one is never ignored.  Payloads are wiped and freed on every path; the
+ * set must have been checked (cer_armor_check_set) first.
+ */
+enum kr_err	 cer_armor_combine(struct cer_armor *const *a,
+		     const char *const *names,
+		     struct kr_secret *const *passphrases, size_t count,
+		     size_t payload_len, size_t secret_len, const char *what,
+		     uint8_t *out, struct kr_error *err);
 
 /* Release a parsed armor; NULL is fine. */
 void		 cer_armor_free(struct cer_armor *a);

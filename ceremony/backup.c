@@ -568,37 +568,18 @@ cer_backup_unlock(const struct cer_backup *b, struct cer_armor *const *shares,
     const char *const *names, struct kr_secret *const *passphrases,
     size_t count, uint8_t **wkey, struct kr_error *err)
 {
-	uint8_t **pay = NULL, *xs = NULL, *w = NULL, mac[32];
-	size_t i, plen;
+	uint8_t *w = NULL, mac[32];
 	enum kr_err rc;
 
 	*wkey = NULL;
 	if ((rc = cer_backup_check_shares(b, shares, names, count, err)) !=
 	    KR_OK)
 		return rc;
-	if ((pay = calloc(count, sizeof(*pay))) == NULL ||
-	    (xs = calloc(count, 1)) == NULL ||
-	    (w = sodium_malloc(HSM_WRAP_KEY_LEN)) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* Every share given is opened, so a bad one is never ignored. */
-	for (i = 0; i < count; i++) {
-		rc = cer_armor_open(shares[i], passphrases[i]->buf,
-		    passphrases[i]->len, &pay[i], &plen, err);
-		if (rc != KR_OK) {
-			kr_error_prefix(err, "%s", names[i]);
-			goto out;
-		}
-		if (plen != HSM_WRAP_KEY_LEN) {
-			rc = kr_fail(err, KR_E_VERIFY, "%s: holds %zu bytes, "
-			    "not a wrapping key share", names[i], plen);
-			goto out;
-		}
-		xs[i] = (uint8_t)shares[i]->hdr.x;
-	}
-	if ((rc = cer_shamir_combine((const uint8_t *const *)pay, xs, b->k,
-	    HSM_WRAP_KEY_LEN, w, err)) != KR_OK)
+	if ((w = sodium_malloc(HSM_WRAP_KEY_LEN)) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of secure memory");
+	if ((rc = cer_armor_combine(shares, names, passphrases, count,
+	    HSM_WRAP_KEY_LEN, HSM_WRAP_KEY_LEN, "a wrapping key share", w,
+	    err)) != KR_OK)
 		goto out;
 	backup_mac(b, w, mac);
 	if (sodium_memcmp(mac, b->mac, sizeof(mac)) != 0) {
@@ -611,11 +592,6 @@ cer_backup_unlock(const struct cer_backup *b, struct cer_armor *const *shares,
 	w = NULL;
 	rc = KR_OK;
 out:
-	if (pay != NULL)
-		for (i = 0; i < count; i++)
-			sodium_free(pay[i]);
-	free(pay);
-	free(xs);
 	sodium_free(w);
 	return rc;
 }

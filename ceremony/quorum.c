@@ -201,8 +201,7 @@ cer_quorum_pin(struct cer_armor *const *creds, const char *const *names,
     struct kr_secret *const *passphrases, size_t count, const char *label,
     const char *serial, struct kr_secret **pin, struct kr_error *err)
 {
-	uint8_t sid[CER_SECRET_ID_LEN], **pay = NULL, *xs = NULL, *p = NULL;
-	size_t i, plen;
+	uint8_t sid[CER_SECRET_ID_LEN], *p = NULL;
 	enum kr_err rc;
 
 	*pin = NULL;
@@ -213,36 +212,13 @@ cer_quorum_pin(struct cer_armor *const *creds, const char *const *names,
 		return kr_fail(err, KR_E_VERIFY, "%s: these officer credentials "
 		    "were made for another token, not '%s' (serial %s)",
 		    names[0], label, serial);
-	if ((pay = calloc(count, sizeof(*pay))) == NULL ||
-	    (xs = calloc(count, 1)) == NULL ||
-	    (p = sodium_malloc(CER_QUORUM_PIN_LEN)) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		rc = cer_armor_open(creds[i], passphrases[i]->buf,
-		    passphrases[i]->len, &pay[i], &plen, err);
-		if (rc != KR_OK) {
-			kr_error_prefix(err, "%s", names[i]);
-			goto out;
-		}
-		if (plen != PAYLOAD_LEN) {
-			rc = kr_fail(err, KR_E_VERIFY, "%s: not a keyrite "
-			    "officer credential payload", names[i]);
-			goto out;
-		}
-		xs[i] = (uint8_t)creds[i]->hdr.x;
-	}
-	if ((rc = cer_shamir_combine((const uint8_t *const *)pay, xs,
-	    creds[0]->hdr.k, CER_QUORUM_PIN_LEN, p, err)) != KR_OK)
-		goto out;
-	rc = kr_secret_from_bytes(p, CER_QUORUM_PIN_LEN, pin, err);
-out:
-	if (pay != NULL)
-		for (i = 0; i < count; i++)
-			sodium_free(pay[i]);
-	free(pay);
-	free(xs);
+	if ((p = sodium_malloc(CER_QUORUM_PIN_LEN)) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of secure memory");
+	/* The payload is the PIN share followed by the Ed25519 seed. */
+	if ((rc = cer_armor_combine(creds, names, passphrases, count,
+	    PAYLOAD_LEN, CER_QUORUM_PIN_LEN, "a keyrite officer credential "
+	    "payload", p, err)) == KR_OK)
+		rc = kr_secret_from_bytes(p, CER_QUORUM_PIN_LEN, pin, err);
 	sodium_free(p);
 	return rc;
 }
