@@ -170,7 +170,8 @@ kr_parse_duration(const char *s, char default_unit)
 	case 'd': mul = 86400; break;
 	default: return -1;
 	}
-	if (v > LLONG_MAX / mul)
+	/* Nothing keyrite signs lasts 1000 years; more is a typo. */
+	if (v > 1000LL * 366 * 86400 / mul)
 		return -1;
 	return v * mul;
 }

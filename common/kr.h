@@ -65,7 +65,8 @@ time_t		 kr_parse_time(const char *);
 
 /*
  * Parse a duration such as "90d", "24h", "30m", "3650" (days when no
- * unit).  Returns seconds, or -1.
+ * unit).  Returns seconds, or -1 (also for anything over 1000 years, so
+ * that time arithmetic cannot overflow).
  */
 long long	 kr_parse_duration(const char *, char default_unit);
 

@@ -1468,6 +1468,26 @@ ceremony_exec(int argc, char **argv, int rehearse)
 		st = cli_report(cmd->name, &err);
 		goto out;
 	}
+	if (rehearse) {
+		/* A rehearsal initialises a slot: never on a real HSM. */
+		struct hsm_module *m = NULL;
+		int soft;
+
+		if (hsm_module_load(a.module, &m, &err) != KR_OK) {
+			st = cli_report(cmd->name, &err);
+			goto out;
+		}
+		soft = strstr(hsm_module_description(m), "SoftHSM") != NULL;
+		if (!soft)
+			kr_fail(&err, KR_E_USAGE, "rehearsals run on SoftHSM2 "
+			    "only; %s is '%s'", hsm_module_path(m),
+			    hsm_module_description(m));
+		hsm_module_free(m);
+		if (!soft) {
+			st = cli_report(cmd->name, &err);
+			goto out;
+		}
+	}
 	/*
 	 * The ceremony directory is written as the ceremony goes (an abort
 	 * must leave its transcript), so it is made new, never reused.

@@ -160,6 +160,14 @@ tamper() {
 	expect 0
 }
 
+@test "a rehearsal refuses a PKCS#11 module that is not SoftHSM2" {
+	mod=$(ls /usr/lib/*/opensc-pkcs11.so 2>/dev/null | head -1)
+	[ -n "$mod" ] || skip "no OpenSC module to try"
+	run keyrite ceremony rehearse "$SCRIPTS/root-init.yaml" --out RM --module "$mod"
+	expect 1 "rehearsals run on SoftHSM2 only"
+	[ ! -e RM ]
+}
+
 @test "bad scripts are refused before anything runs" {
 	cat >bad.yaml <<'YAML'
 version: 1

@@ -122,6 +122,12 @@ refuse() {
 	refuse "signature does not verify" --csr tampered.der
 }
 
+@test "an absurd --days is a usage error, not an overflow" {
+	run keyrite root sign --key "$KEY" --pin-file nope.pin --ca root.pem \
+	    --csr int.csr --days 99999999999 --dry-run
+	expect 2 "not a positive number of days"
+}
+
 @test "refused: a lifetime beyond the profile's maximum" {
 	refuse "validity-max" --csr int.csr --days 4000
 }
