@@ -137,7 +137,7 @@ fuzz:
 bench: all $(BENCH_BIN)
 	bench/run.sh $(BUILD)
 
-install: all
+install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/

@@ -429,28 +429,39 @@ cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n, int argc,
 }
 
 enum kr_err
-cli_outdir_begin(const char *out, char *tmp, size_t tmpsz,
-    struct kr_error *err)
+cli_outdir_check(const char *out, struct kr_error *err)
 {
 	struct stat st;
-	enum kr_err rc;
 
 	if (lstat(out, &st) == 0)
 		return kr_fail(err, KR_E_EXISTS, "%s: exists already; keyrite "
 		    "never writes into an existing output directory", out);
 	/* The parent must exist and be writable: checked as for a file. */
-	if ((rc = kr_out_check(out, 0, err)) != KR_OK)
-		return rc;
-	if ((size_t)snprintf(tmp, tmpsz, "%s.tmp-XXXXXX", out) >= tmpsz)
-		return kr_fail(err, KR_E_USAGE, "%s: path too long", out);
-	if (mkdtemp(tmp) == NULL)
-		return kr_fail(err, KR_E_IO, "%s: %s", tmp, strerror(errno));
-	return KR_OK;
+	return kr_out_check(out, 0, err);
 }
 
-enum kr_err
-cli_outdir_write(const char *tmp, const char *name, const char *text,
-    unsigned mode, struct kr_error *err)
+void
+cli_remove_dir(const char *dir)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d;
+
+	if (dir == NULL || dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static enum kr_err
+set_file(const char *tmp, const char *name, const char *text, unsigned mode,
+    struct kr_error *err)
 {
 	char path[PATH_MAX];
 
@@ -461,30 +472,29 @@ cli_outdir_write(const char *tmp, const char *name, const char *text,
 }
 
 enum kr_err
-cli_outdir_commit(const char *tmp, const char *out, struct kr_error *err)
+cli_write_set(const char *dir, const char *public_name,
+    const char *public_text, char *const *files, char *const *texts,
+    size_t n, struct kr_error *err)
 {
-	if (chmod(tmp, 0755) == -1 || rename(tmp, out) == -1)
-		return kr_fail(err, KR_E_IO, "%s: %s", out, strerror(errno));
-	return KR_OK;
-}
+	char tmp[PATH_MAX];
+	size_t i;
+	enum kr_err rc;
 
-void
-cli_outdir_abort(const char *tmp)
-{
-	struct dirent *de;
-	char path[PATH_MAX];
-	DIR *d;
-
-	if (tmp == NULL || tmp[0] == '\0' || (d = opendir(tmp)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(tmp);
+	if ((rc = cli_outdir_check(dir, err)) != KR_OK)
+		return rc;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dir) >=
+	    sizeof(tmp))
+		return kr_fail(err, KR_E_USAGE, "%s: path too long", dir);
+	if (mkdtemp(tmp) == NULL)
+		return kr_fail(err, KR_E_IO, "%s: %s", tmp, strerror(errno));
+	rc = set_file(tmp, public_name, public_text, 0644, err);
+	for (i = 0; rc == KR_OK && i < n; i++)
+		rc = set_file(tmp, files[i], texts[i], 0600, err);
+	if (rc == KR_OK && (chmod(tmp, 0755) == -1 || rename(tmp, dir) == -1))
+		rc = kr_fail(err, KR_E_IO, "%s: %s", dir, strerror(errno));
+	if (rc != KR_OK)
+		cli_remove_dir(tmp);
+	return rc;
 }
 
 int

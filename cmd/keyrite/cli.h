@@ -151,17 +151,20 @@ int	 cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n,
 	     int argc, char **argv);
 
 /*
- * Outputs that are a directory of files: check out does not exist, write
- * everything into a temporary sibling directory, then rename it into
- * place in one step (or remove it on failure).
+ * Outputs that are a directory of files made for holders (backup shares,
+ * officer credentials).  cli_outdir_check refuses an existing out (and a
+ * missing or unwritable parent) before any passphrase is asked for.
+ * cli_write_set writes the whole set as one new directory in one step:
+ * a temporary sibling directory gets public_name (0644) and files[i]
+ * (0600, texts[i]), each fsynced, and is renamed to dir; on failure it
+ * is removed and dir never exists.  cli_remove_dir removes such a
+ * directory again (flat, files only).
  */
-enum kr_err cli_outdir_begin(const char *out, char *tmp, size_t tmpsz,
-	     struct kr_error *err);
-enum kr_err cli_outdir_write(const char *tmp, const char *name,
-	     const char *text, unsigned mode, struct kr_error *err);
-enum kr_err cli_outdir_commit(const char *tmp, const char *out,
-	     struct kr_error *err);
-void	 cli_outdir_abort(const char *tmp);
+enum kr_err cli_outdir_check(const char *out, struct kr_error *err);
+enum kr_err cli_write_set(const char *dir, const char *public_name,
+	     const char *public_text, char *const *files,
+	     char *const *texts, size_t n, struct kr_error *err);
+void	 cli_remove_dir(const char *dir);
 
 /* Split "a,b,c" into names (strdup'd); prints a usage error on empties. */
 int	 cli_split_names(const struct cli_cmd *cmd, const char *opt,

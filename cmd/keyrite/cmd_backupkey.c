@@ -333,8 +333,9 @@ backup_create_main(int argc, char **argv)
 	struct cli_auth auth;
 	struct kr_error err = { 0 };
 	struct kr_secret **pass = NULL;
-	char **holders = NULL, *blob = NULL, **shares = NULL, tmp[4096] = "",
-	    file[128], setid[64];
+	char **holders = NULL, *blob = NULL, **shares = NULL, **files = NULL,
+	    setid[2 * CER_SET_ID_LEN + 1];
+	struct cer_backup *made = NULL;
 	X509 *root = NULL;
 	uint8_t fpr[32];
 	size_t n = 0, i;
@@ -365,12 +366,8 @@ backup_create_main(int argc, char **argv)
 	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
 	    a.nofficers, &a.pass };
 	/* Outputs and auth are checked before any passphrase or PIN. */
-	if (cli_outdir_begin(a.out, tmp, sizeof(tmp), &err) != KR_OK) {
-		tmp[0] = '\0';
-		st = cli_report(a.cmd->name, &err);
-		goto out;
-	}
-	if (cli_auth_check(&auth, &err) != KR_OK ||
+	if (cli_outdir_check(a.out, &err) != KR_OK ||
+	    cli_auth_check(&auth, &err) != KR_OK ||
 	    (a.ca != NULL && ca_load_cert(a.ca, &root, &err) != KR_OK)) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
@@ -399,51 +396,43 @@ backup_create_main(int argc, char **argv)
 		goto out;
 	}
 	ca_cert_sha256(root, fpr);
+	if ((files = calloc(n, sizeof(*files))) == NULL) {
+		kr_fail(&err, KR_E_NOMEM, "out of memory");
+		st = cli_report(a.cmd->name, &err);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((files[i] = malloc(128)) != NULL)
+			holder_file("share-", holders[i], ".txt", files[i], 128);
 	if (cer_backup_create(t.key, fpr, (const char *const *)holders, n, k,
 	    (enum cer_kdf_cost)cost, kr_now(), pass, &blob, &shares,
 	    &err) != KR_OK ||
-	    cli_outdir_write(tmp, "backup.blob", blob, 0644, &err) != KR_OK) {
+	    cer_backup_parse(blob, strlen(blob), "backup.blob", &made,
+	    &err) != KR_OK ||
+	    cli_write_set(a.out, "backup.blob", blob, files, shares, n,
+	    &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		holder_file("share-", holders[i], ".txt", file, sizeof(file));
-		if (cli_outdir_write(tmp, file, shares[i], 0600, &err) !=
-		    KR_OK) {
-			st = cli_report(a.cmd->name, &err);
-			goto out;
-		}
-	}
-	if (cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
-		st = cli_report(a.cmd->name, &err);
-		goto out;
-	}
-	tmp[0] = '\0';
-	{
-		const char *q = strstr(blob, "\"set_id\": \"");
-
-		snprintf(setid, sizeof(setid), "%.32s", q ? q + 11 : "?");
-	}
+	kr_hex(made->set_id, sizeof(made->set_id), setid);
 	printf("backup of key '%s' (%s) in %s/\n  set id:   %s\n"
 	    "  restore:  any %u of the %zu shares\n  shares:  ",
 	    hsm_key_label(t.key), hsm_keytype_name(hsm_key_type(t.key)), a.out,
 	    setid, k, n);
-	for (i = 0; i < n; i++) {
-		holder_file("share-", holders[i], ".txt", file, sizeof(file));
-		printf(" %s", file);
-	}
+	for (i = 0; i < n; i++)
+		printf(" %s", files[i]);
 	printf("\nGive each holder their share (print it: keyrite backup print "
 	    "FILE --html card.html)\nand keep backup.blob with the root's "
 	    "records; check it any time with\n  keyrite backup verify --backup "
 	    "%s/backup.blob --share ... (%u shares)\n", a.out, k);
 	st = 0;
 out:
-	if (tmp[0] != '\0')
-		cli_outdir_abort(tmp);
 	if (pass != NULL)
 		for (i = 0; i < n; i++)
 			kr_secret_free(pass[i]);
 	free(pass);
+	cli_free_names(files, files != NULL ? n : 0);
+	cer_backup_free(made);
 	if (shares != NULL)
 		for (i = 0; i < n; i++)
 			free(shares[i]);
@@ -637,8 +626,7 @@ quorum_init_main(int argc, char **argv)
 	struct hsm_module *m = NULL;
 	struct hsm_session *s = NULL;
 	struct hsm_uri u;
-	char **names = NULL, **creds = NULL, *pub = NULL, tmp[4096] = "",
-	    file[128];
+	char **names = NULL, **creds = NULL, *pub = NULL, **files = NULL;
 	size_t n = 0, i;
 	unsigned k;
 	int idx, st = 1, cost, pin_set = 0;
@@ -664,8 +652,7 @@ quorum_init_main(int argc, char **argv)
 	    k)) != 0)
 		goto out;
 	st = 1;
-	if (cli_outdir_begin(a.out, tmp, sizeof(tmp), &err) != KR_OK) {
-		tmp[0] = '\0';
+	if (cli_outdir_check(a.out, &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
@@ -687,28 +674,27 @@ quorum_init_main(int argc, char **argv)
 	    &err) != KR_OK ||
 	    hsm_open(m, &u, &s, &err) != KR_OK ||
 	    cer_quorum_make(s, (const char *const *)names, n, k,
-	    (enum cer_kdf_cost)cost, pass, &creds, &pub, &pin, &err) != KR_OK ||
-	    cli_outdir_write(tmp, "officers.json", pub, 0644, &err) != KR_OK) {
+	    (enum cer_kdf_cost)cost, pass, &creds, &pub, &pin, &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		holder_file("", names[i], ".cred", file, sizeof(file));
-		if (cli_outdir_write(tmp, file, creds[i], 0600, &err) !=
-		    KR_OK) {
-			st = cli_report(a.cmd->name, &err);
-			goto out;
-		}
+	if ((files = calloc(n, sizeof(*files))) == NULL) {
+		kr_fail(&err, KR_E_NOMEM, "out of memory");
+		st = cli_report(a.cmd->name, &err);
+		goto out;
 	}
+	for (i = 0; i < n; i++)
+		if ((files[i] = malloc(128)) != NULL)
+			holder_file("", names[i], ".cred", files[i], 128);
 	/*
 	 * The credentials are in place (fsynced, renamed) before the
 	 * token's PIN changes: a failure up to here leaves the old PIN.
 	 */
-	if (cli_outdir_commit(tmp, a.out, &err) != KR_OK) {
+	if (cli_write_set(a.out, "officers.json", pub, files, creds, n,
+	    &err) != KR_OK) {
 		st = cli_report(a.cmd->name, &err);
 		goto out;
 	}
-	tmp[0] = '\0';
 	if (cer_quorum_apply(s, so->buf, so->len, pin, &pin_set, &err) !=
 	    KR_OK) {
 		if (pin_set)
@@ -716,7 +702,7 @@ quorum_init_main(int argc, char **argv)
 			    "and the credentials in %s hold it; but", a.out);
 		else {
 			/* Credentials for a PIN the token never took. */
-			cli_outdir_abort(a.out);
+			cli_remove_dir(a.out);
 			kr_error_prefix(&err, "the token's user PIN was not "
 			    "changed and %s was removed", a.out);
 		}
@@ -727,19 +713,16 @@ quorum_init_main(int argc, char **argv)
 	    "  the user PIN was replaced by a random one nobody has seen\n"
 	    "  credentials in %s/:", hsm_session_label(s),
 	    hsm_session_serial(s), k, n, a.out);
-	for (i = 0; i < n; i++) {
-		holder_file("", names[i], ".cred", file, sizeof(file));
-		printf(" %s", file);
-	}
+	for (i = 0; i < n; i++)
+		printf(" %s", files[i]);
 	printf("\n  public record: %s/officers.json\n", a.out);
 	st = 0;
 out:
-	if (tmp[0] != '\0')
-		cli_outdir_abort(tmp);
 	if (pass != NULL)
 		for (i = 0; i < n; i++)
 			kr_secret_free(pass[i]);
 	free(pass);
+	cli_free_names(files, files != NULL ? n : 0);
 	kr_secret_free(so);
 	kr_secret_free(pin);
 	if (creds != NULL)

@@ -380,7 +380,7 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 {
 	const struct cer_role *o = cer_script_role(r->s, "officers");
 	struct kr_secret **pass = NULL, *pin = NULL;
-	char **creds = NULL, *pub = NULL, path[PATH_MAX], file[160];
+	char **creds = NULL, *pub = NULL, **files = NULL, path[PATH_MAX];
 	json_t *pj = NULL, *arr, *e;
 	size_t i;
 	enum kr_err rc;
@@ -401,21 +401,18 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 	    o->threshold, r->rehearse ? CER_KDF_COST_INTERACTIVE :
 	    CER_KDF_COST_MODERATE, pass, &creds, &pub, &pin, err)) != KR_OK)
 		goto out;
-	out_path(r, "officers", path, sizeof(path));
-	if ((rc = kr_mkdirs(path, 0755, err)) != KR_OK)
+	/* The names the script declares: officers/NAME.cred. */
+	if ((files = calloc(o->nparticipants, sizeof(*files))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
-	out_path(r, "officers/officers.json", path, sizeof(path));
-	if ((rc = kr_file_write(path, pub, strlen(pub), 0644, 0, err)) !=
-	    KR_OK)
-		goto out;
-	for (i = 0; i < o->nparticipants; i++) {
-		snprintf(file, sizeof(file), "officers/%s.cred",
-		    o->participants[i]);
-		out_path(r, file, path, sizeof(path));
-		if ((rc = kr_file_write(path, creds[i], strlen(creds[i]), 0600,
-		    0, err)) != KR_OK)
-			goto out;
 	}
+	for (i = 0; i < o->nparticipants; i++)
+		if (asprintf(&files[i], "%s.cred", o->participants[i]) == -1)
+			files[i] = NULL;
+	out_path(r, "officers", path, sizeof(path));
+	if ((rc = cli_write_set(path, "officers.json", pub, files, creds,
+	    o->nparticipants, err)) != KR_OK)
+		goto out;
 	/* Credentials on disk first, then the token's PIN changes. */
 	if ((rc = cer_quorum_apply(r->sess, r->so_pin->buf, r->so_pin->len,
 	    pin, NULL, err)) != KR_OK)
@@ -433,6 +430,7 @@ act_quorum_init(struct runner *r, const struct cer_step *st,
 	    "the officers\n", o->threshold, o->nparticipants);
 	(void)st;
 out:
+	cli_free_names(files, files != NULL ? o->nparticipants : 0);
 	kr_secret_free(pin);
 	json_decref(pj);
 	if (pass != NULL)
@@ -802,7 +800,7 @@ act_backup_create(struct runner *r, const struct cer_step *st,
 	struct ca_signer sg;
 	struct hsm_key *k = NULL;
 	X509 *root = NULL;
-	char *blob = NULL, **shares = NULL, dir[PATH_MAX], path[PATH_MAX + 96],
+	char *blob = NULL, **shares = NULL, **files = NULL, dir[PATH_MAX],
 	    cap[PATH_MAX];
 	const char *out = param(st, "out", "backup");
 	uint8_t fpr[32];
@@ -828,23 +826,24 @@ act_backup_create(struct runner *r, const struct cer_step *st,
 	if ((rc = cer_backup_create(k, fpr, (const char *const *)
 	    c->participants, c->nparticipants, c->threshold, r->rehearse ?
 	    CER_KDF_COST_INTERACTIVE : CER_KDF_COST_MODERATE, kr_now(), pass,
-	    &blob, &shares, err)) != KR_OK ||
-	    (rc = kr_mkdirs(dir, 0755, err)) != KR_OK)
+	    &blob, &shares, err)) != KR_OK)
 		goto out;
-	snprintf(path, sizeof(path), "%s/backup.blob", dir);
-	if ((rc = kr_file_write(path, blob, strlen(blob), 0644, 0, err)) !=
-	    KR_OK)
+	/* The names the script declares: OUT/share-NAME.txt. */
+	if ((files = calloc(c->nparticipants, sizeof(*files))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
-	for (i = 0; i < c->nparticipants; i++) {
-		snprintf(path, sizeof(path), "%s/share-%s.txt", dir,
-		    c->participants[i]);
-		if ((rc = kr_file_write(path, shares[i], strlen(shares[i]),
-		    0600, 0, err)) != KR_OK)
-			goto out;
 	}
+	for (i = 0; i < c->nparticipants; i++)
+		if (asprintf(&files[i], "share-%s.txt",
+		    c->participants[i]) == -1)
+			files[i] = NULL;
+	if ((rc = cli_write_set(dir, "backup.blob", blob, files, shares,
+	    c->nparticipants, err)) != KR_OK)
+		goto out;
 	say("  key split %u of %zu among the custodians\n", c->threshold,
 	    c->nparticipants);
 out:
+	cli_free_names(files, files != NULL ? c->nparticipants : 0);
 	if (pass != NULL)
 		for (i = 0; i < c->nparticipants; i++)
 			kr_secret_free(pass[i]);
