@@ -23,6 +23,8 @@
 #include <openssl/pem.h>
 
 #include "../common/file.h"
+#include <openssl/err.h>
+
 #include "rootstate.h"
 
 /* The revoked file and crlnumber are small; refuse absurd ones. */
@@ -621,4 +623,57 @@ ca_revoked_free(struct ca_revoked *rv, size_t n)
 	for (i = 0; i < n; i++)
 		ASN1_INTEGER_free(rv[i].serial);
 	free(rv);
+}
+
+int
+ca_issued_by(X509 *cert, X509 *ca)
+{
+	int ok;
+
+	ok = X509_check_issued(ca, cert) == X509_V_OK &&
+	    X509_verify(cert, X509_get0_pubkey(ca)) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+enum kr_err
+ca_rootstate_crl(struct ca_rootstate *rs, X509 *ca, const struct ca_signer *s,
+    X509 *const *certs, const int *reasons, size_t n, long long next_update,
+    time_t now, void (*reserved)(void), X509_CRL **out, ASN1_INTEGER **number,
+    size_t *nrevoked, struct kr_error *err)
+{
+	struct ca_revoked *rev = NULL;
+	X509_CRL *tbs = NULL;
+	size_t nrev = 0, i;
+	enum kr_err rc;
+
+	*out = NULL;
+	*number = NULL;
+	for (i = 0; i < n; i++)
+		if (!ca_issued_by(certs[i], ca))
+			return kr_fail(err, KR_E_USAGE, "certificate %zu to "
+			    "revoke was not issued by this root", i + 1);
+	for (i = 0; i < n; i++)
+		if ((rc = ca_rootstate_revoke(rs,
+		    X509_get0_serialNumber(certs[i]),
+		    reasons != NULL ? reasons[i] : -1, now, err)) != KR_OK)
+			return rc;
+	if ((rc = ca_rootstate_revoked(rs, &rev, &nrev, err)) != KR_OK ||
+	    (rc = ca_rootstate_next_crlnumber(rs, number, err)) != KR_OK)
+		goto out;
+	if (reserved != NULL)
+		reserved();
+	if ((rc = ca_crl_build(ca, rev, nrev, *number, next_update, now, &tbs,
+	    err)) != KR_OK ||
+	    (rc = ca_sign_crl(tbs, s, ca, now, out, err)) != KR_OK)
+		goto out;
+	*nrevoked = nrev;
+out:
+	if (rc != KR_OK) {
+		ASN1_INTEGER_free(*number);
+		*number = NULL;
+	}
+	ca_revoked_free(rev, nrev);
+	X509_CRL_free(tbs);
+	return rc;
 }

@@ -58,6 +58,26 @@ enum kr_err	 ca_rootstate_revoked(struct ca_rootstate *,
 		     struct kr_error *err);
 void		 ca_revoked_free(struct ca_revoked *, size_t n);
 
+/*
+ * Issue the root's next CRL: record the revocations of certs[0..n)
+ * (reasons[i], -1 = none; each must have been issued by ca, checked
+ * before anything is recorded), reserve the next CRL number on disk,
+ * call reserved() if not NULL (tests use it to die there as a crash
+ * would), and build, lint and sign the CRL of every revocation so far
+ * with s.  *out is the signed CRL, *number its number and *nrevoked how
+ * many it lists.  Nothing is written but the state; the caller writes
+ * the CRL.
+ */
+enum kr_err	 ca_rootstate_crl(struct ca_rootstate *, X509 *ca,
+		     const struct ca_signer *s, X509 *const *certs,
+		     const int *reasons, size_t n, long long next_update,
+		     time_t now, void (*reserved)(void), X509_CRL **out,
+		     ASN1_INTEGER **number, size_t *nrevoked,
+		     struct kr_error *err);
+
+/* Was cert issued (and signed) by ca? */
+int		 ca_issued_by(X509 *cert, X509 *ca);
+
 /* The state directory path (for messages). */
 const char	*ca_rootstate_dir(const struct ca_rootstate *);
 

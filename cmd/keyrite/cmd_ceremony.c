@@ -714,15 +714,14 @@ act_crl(struct runner *r, const struct cer_step *st, struct kr_error *err)
 	const struct cer_param *rv = param_list(st, "revoke");
 	struct ca_signer sg;
 	struct ca_rootstate *rs = NULL;
-	struct ca_revoked *rev = NULL;
 	struct hsm_key *k = NULL;
-	X509 *ca = NULL, *c = NULL;
-	X509_CRL *tbs = NULL, *crl = NULL;
+	X509 *ca = NULL, *certs[64] = { 0 };
+	X509_CRL *crl = NULL;
 	ASN1_INTEGER *num = NULL;
 	char cap[PATH_MAX], path[PATH_MAX];
 	long long next = kr_parse_duration(param(st, "next_update", "180d"),
 	    'd');
-	size_t nrev = 0, i;
+	size_t nrev = 0, ncerts = 0, i;
 	time_t now = kr_now();
 	enum kr_err rc;
 
@@ -739,38 +738,24 @@ act_crl(struct runner *r, const struct cer_step *st, struct kr_error *err)
 	for (i = 0; rv != NULL && i < rv->nlist; i++) {
 		char cp[PATH_MAX];
 
-		in_path(r, rv->list[i], cp, sizeof(cp));
-		if ((rc = ca_load_cert(cp, &c, err)) != KR_OK)
+		if (ncerts == sizeof(certs) / sizeof(certs[0])) {
+			rc = kr_fail(err, KR_E_USAGE, "step '%s': more than %zu "
+			    "certificates to revoke", st->id, ncerts);
 			goto out;
-		if (X509_check_issued(ca, c) != X509_V_OK ||
-		    X509_verify(c, X509_get0_pubkey(ca)) != 1) {
+		}
+		in_path(r, rv->list[i], cp, sizeof(cp));
+		if ((rc = ca_load_cert(cp, &certs[ncerts], err)) != KR_OK)
+			goto out;
+		if (!ca_issued_by(certs[ncerts++], ca)) {
 			rc = kr_fail(err, KR_E_USAGE, "%s: not issued by %s",
 			    rv->list[i], param(st, "ca", "root.pem"));
 			goto out;
 		}
-		X509_free(c);
-		c = NULL;
 	}
 	/* Nothing is recorded before the room says yes. */
-	if ((rc = approve_signature(r, "the root CRL", sg.pub, err)) != KR_OK)
-		goto out;
-	for (i = 0; rv != NULL && i < rv->nlist; i++) {
-		char cp[PATH_MAX];
-
-		in_path(r, rv->list[i], cp, sizeof(cp));
-		if ((rc = ca_load_cert(cp, &c, err)) != KR_OK ||
-		    (rc = ca_rootstate_revoke(rs, X509_get0_serialNumber(c),
-		    -1, now, err)) != KR_OK)
-			goto out;
-		X509_free(c);
-		c = NULL;
-	}
-	if ((rc = ca_rootstate_revoked(rs, &rev, &nrev, err)) != KR_OK ||
-	    (rc = ca_rootstate_next_crlnumber(rs, &num, err)) != KR_OK ||
-	    (rc = ca_crl_build(ca, rev, nrev, num, next, now, &tbs, err)) !=
-	    KR_OK ||
-	    (rc = ca_precheck_crl(tbs, sg.pub, ca, now, err)) != KR_OK ||
-	    (rc = ca_sign_crl(tbs, &sg, ca, now, &crl, err)) != KR_OK ||
+	if ((rc = approve_signature(r, "the root CRL", sg.pub, err)) != KR_OK ||
+	    (rc = ca_rootstate_crl(rs, ca, &sg, certs, NULL, ncerts, next, now,
+	    NULL, &crl, &num, &nrev, err)) != KR_OK ||
 	    (rc = ca_write_crl(path, crl, 0, err)) != KR_OK)
 		goto out;
 	{
@@ -780,12 +765,11 @@ act_crl(struct runner *r, const struct cer_step *st, struct kr_error *err)
 		OPENSSL_free(ns);
 	}
 out:
-	ca_revoked_free(rev, nrev);
+	for (i = 0; i < ncerts; i++)
+		X509_free(certs[i]);
 	ASN1_INTEGER_free(num);
 	ca_rootstate_close(rs);
 	X509_free(ca);
-	X509_free(c);
-	X509_CRL_free(tbs);
 	X509_CRL_free(crl);
 	hsm_key_free(k);
 	return rc;

@@ -453,12 +453,21 @@ load_revocations(const struct root_args *a, X509 *ca, X509 ***certs,
 		if ((rc = ca_load_cert(a->revoke[i], &(*certs)[i], err)) !=
 		    KR_OK)
 			return rc;
-		if (X509_check_issued(ca, (*certs)[i]) != X509_V_OK ||
-		    X509_verify((*certs)[i], X509_get0_pubkey(ca)) != 1)
+		if (!ca_issued_by((*certs)[i], ca))
 			return kr_fail(err, KR_E_USAGE, "--revoke %s: not "
 			    "issued by %s", a->revoke[i], a->ca);
 	}
 	return KR_OK;
+}
+
+/* Test hook: die as a crash would, just after the number is reserved. */
+static void
+crash_test_hook(void)
+{
+	const char *fault = getenv("KEYRITE_FAULT");
+
+	if (fault != NULL && strcmp(fault, "after-crlnumber") == 0)
+		_exit(75);
 }
 
 static int
@@ -469,11 +478,9 @@ root_crl_main(int argc, char **argv)
 	struct cli_auth auth;
 	struct kr_error err = { 0 };
 	struct ca_rootstate *rs = NULL;
-	struct ca_revoked *rev = NULL;
 	X509 *ca = NULL, **certs = NULL;
-	X509_CRL *tbs = NULL, *crl = NULL;
+	X509_CRL *crl = NULL;
 	ASN1_INTEGER *num = NULL;
-	const char *fault;
 	long long next;
 	size_t nrev = 0, i;
 	time_t now = kr_now();
@@ -513,23 +520,8 @@ root_crl_main(int argc, char **argv)
 		st = cli_report(crl_cmd.name, &err);
 		goto out;
 	}
-	for (i = 0; i < a.nrevoke; i++)
-		if (ca_rootstate_revoke(rs, X509_get0_serialNumber(certs[i]),
-		    a.reason[i], now, &err) != KR_OK) {
-			st = cli_report(crl_cmd.name, &err);
-			goto out;
-		}
-	if (ca_rootstate_revoked(rs, &rev, &nrev, &err) != KR_OK ||
-	    ca_rootstate_next_crlnumber(rs, &num, &err) != KR_OK) {
-		st = cli_report(crl_cmd.name, &err);
-		goto out;
-	}
-	/* Test hook: die as a crash would, after the number is reserved. */
-	fault = getenv("KEYRITE_FAULT");
-	if (fault != NULL && strcmp(fault, "after-crlnumber") == 0)
-		_exit(75);
-	if (ca_crl_build(ca, rev, nrev, num, next, now, &tbs, &err) != KR_OK ||
-	    ca_sign_crl(tbs, &t.signer, ca, now, &crl, &err) != KR_OK ||
+	if (ca_rootstate_crl(rs, ca, &t.signer, certs, a.reason, a.nrevoke,
+	    next, now, crash_test_hook, &crl, &num, &nrev, &err) != KR_OK ||
 	    ca_write_crl(a.out, crl, a.force, &err) != KR_OK) {
 		st = cli_report(crl_cmd.name, &err);
 		goto out;
@@ -548,11 +540,9 @@ out:
 		for (i = 0; i < a.nrevoke; i++)
 			X509_free(certs[i]);
 	free(certs);
-	ca_revoked_free(rev, nrev);
 	ASN1_INTEGER_free(num);
 	ca_rootstate_close(rs);
 	X509_free(ca);
-	X509_CRL_free(tbs);
 	X509_CRL_free(crl);
 	cli_token_close(&t);
 	root_args_free(&a);
