@@ -17,7 +17,8 @@ BUILD	?= build
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libcrypto libsodium yaml-0.1 jansson sqlite3 libqrencode
+PKGS	 = libcrypto libssl libsodium yaml-0.1 jansson sqlite3 libqrencode \
+	   libcurl libmicrohttpd gnutls
 CFLAGS	?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -36,7 +37,10 @@ MODULES	 = ceremony ca policy hsm common
 LIBS	 = $(foreach m,$(MODULES),$(BUILD)/lib/libkr$(m).a)
 OBJ_OF	 = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-PROGRAMS = keyrite
+PROGRAMS = keyrite keyrited
+# Sources of a program: its folder, plus what it shares with another.
+SRC_keyrite  = $(wildcard cmd/keyrite/*.c)
+SRC_keyrited = $(wildcard cmd/keyrited/*.c) cmd/keyrite/cli.c
 BINS	 = $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -77,10 +81,10 @@ endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
 define program_rule
-$(BUILD)/bin/$(1): $(call OBJ_OF,$(wildcard cmd/$(1)/*.c)) $(LIBS)
+$(BUILD)/bin/$(1): $(call OBJ_OF,$(SRC_$(1))) $(LIBS)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $$@ \
-	    $(call OBJ_OF,$(wildcard cmd/$(1)/*.c)) $(LIBS) $(KR_LIBS) $(LDFLAGS)
+	    $(call OBJ_OF,$(SRC_$(1))) $(LIBS) $(KR_LIBS) $(LDFLAGS) -lpthread
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 

@@ -1607,6 +1607,7 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
     struct kr_error *err)
 {
 	X509 *x = NULL;
+	X509_NAME *subj = NULL;
 	GENERAL_NAMES *sans = NULL;
 	NAME_CONSTRAINTS *inc = NULL;
 	const char *what;
@@ -1623,8 +1624,16 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 		rc = kr_fail(err, KR_E_USAGE, "an issuer is required");
 		goto out;
 	}
-	if ((rc = csr_check(r->csr, p, err)) != KR_OK)
+	if (r->pub != NULL) {
+		if ((rc = key_check(r->pub, p, "the key", err)) != KR_OK)
+			goto out;
+	} else if ((rc = csr_check(r->csr, p, err)) != KR_OK)
 		goto out;
+	if (r->csr == NULL && r->ndns == 0 && r->nip == 0) {
+		rc = kr_fail(err, KR_E_USAGE, "without a CSR, the names must "
+		    "be given");
+		goto out;
+	}
 	if (r->crl_url != NULL && !url_ok(r->crl_url)) {
 		rc = kr_fail(err, KR_E_USAGE, "CRL URL %s: not an http(s) "
 		    "URL", r->crl_url);
@@ -1673,13 +1682,29 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	empty = X509_NAME_entry_count(X509_REQ_get_subject_name(r->csr)) == 0;
-	if (X509_set_subject_name(x, X509_REQ_get_subject_name(r->csr)) != 1 ||
+	if (r->cn != NULL) {
+		if ((subj = X509_NAME_new()) == NULL ||
+		    X509_NAME_add_entry_by_NID(subj, NID_commonName,
+		    MBSTRING_UTF8, (const unsigned char *)r->cn, -1, -1,
+		    0) != 1) {
+			rc = kr_fail_ossl(err, KR_E_USAGE, "common name %s: "
+			    "cannot be encoded (at most 64 characters)",
+			    r->cn);
+			goto out;
+		}
+	} else if ((subj = r->csr == NULL ? X509_NAME_new() :
+	    X509_NAME_dup(X509_REQ_get_subject_name(r->csr))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	empty = X509_NAME_entry_count(subj) == 0;
+	if (X509_set_subject_name(x, subj) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(issuer)) != 1) {
 		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot set the names");
 		goto out;
 	}
-	if ((rc = cert_common(x, X509_REQ_get0_pubkey(r->csr), p, r->validity,
+	if ((rc = cert_common(x, r->pub != NULL ? r->pub :
+	    X509_REQ_get0_pubkey(r->csr), p, r->validity,
 	    now, issuer, err)) != KR_OK ||
 	    (rc = add_basic_constraints(x, 0, -1, err)) != KR_OK ||
 	    (rc = add_key_usage(x, p->key_usage, err)) != KR_OK ||
@@ -1700,6 +1725,36 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 	rc = KR_OK;
 out:
 	X509_free(x);
+	X509_NAME_free(subj);
+	GENERAL_NAMES_free(sans);
+	NAME_CONSTRAINTS_free(inc);
+	return rc;
+}
+
+enum kr_err
+ca_names_check(X509 *issuer, const char **dns, size_t ndns, const char **ip,
+    size_t nip, struct kr_error *err)
+{
+	struct ca_leaf_req r;
+	GENERAL_NAMES *sans = NULL;
+	NAME_CONSTRAINTS *inc = NULL;
+	enum kr_err rc;
+	int crit = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.dns = dns;
+	r.ndns = ndns;
+	r.ip = ip;
+	r.nip = nip;
+	if ((rc = sans_from_args(&r, &sans, err)) != KR_OK)
+		return rc;
+	inc = X509_get_ext_d2i(issuer, NID_name_constraints, &crit, NULL);
+	if (inc == NULL && crit != -1)
+		rc = kr_fail_ossl(err, KR_E_PARSE, "the issuer's name "
+		    "constraints cannot be parsed");
+	else
+		rc = sans_check(sans, inc, issuer, "name", err);
+	ERR_clear_error();
 	GENERAL_NAMES_free(sans);
 	NAME_CONSTRAINTS_free(inc);
 	return rc;

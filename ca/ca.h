@@ -90,9 +90,15 @@ enum kr_err	 ca_intermediate_build(X509_REQ *csr, X509 *issuer,
 /*
  * Build a leaf TBS for a CSR: subject from the CSR (or cn), SANs given
  * (or from the CSR), EKU/KU per profile, CDP and AIA URLs when not NULL.
+ * With pub set, the certified key is pub and csr may be NULL (renewal
+ * of a certificate, whose holder sends no CSR; the subject is then
+ * empty unless cn is set); with cn set, the subject is CN=cn alone,
+ * whatever the CSR asked for.
  */
 struct ca_leaf_req {
 	X509_REQ	*csr;
+	EVP_PKEY	*pub;		/* overrides the CSR's key */
+	const char	*cn;		/* overrides the CSR's subject */
 	const char	**dns;
 	size_t		  ndns;
 	const char	**ip;
@@ -104,6 +110,15 @@ struct ca_leaf_req {
 enum kr_err	 ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 		     const struct pol_profile *p, time_t now, X509 **out,
 		     struct kr_error *err);
+
+/*
+ * Whether issuer may certify the DNS names and IP addresses given: each
+ * must be well formed and lie inside issuer's name constraints (and the
+ * linter's view of them).  KR_E_USAGE for a malformed name, KR_E_POLICY
+ * naming the first name outside.
+ */
+enum kr_err	 ca_names_check(X509 *issuer, const char **dns, size_t ndns,
+		     const char **ip, size_t nip, struct kr_error *err);
 
 /* One revoked certificate for a CRL. */
 struct ca_revoked {

@@ -18,13 +18,15 @@
 
 #define MAX_OPTS 48
 
+const char *cli_progname = "keyrite";
+
 void
 cli_help(const struct cli_cmd *cmd, FILE *f)
 {
 	const struct cli_opt *o;
 	char left[64];
 
-	fprintf(f, "usage: keyrite %s %s\n\n%s\n", cmd->name, cmd->usage,
+	fprintf(f, "usage: %s %s %s\n\n%s\n", cli_progname, cmd->name, cmd->usage,
 	    cmd->summary);
 	if (cmd->opts != NULL && cmd->opts[0].name != NULL) {
 		fprintf(f, "\noptions:\n");
@@ -45,11 +47,12 @@ cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "keyrite %s: ", cmd->name);
+	fprintf(stderr, "%s %s: ", cli_progname, cmd->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'keyrite %s --help')\n", cmd->name);
+	fprintf(stderr, "\n(see '%s %s --help')\n", cli_progname,
+	    cmd->name);
 	return EXIT_USAGE;
 }
 
@@ -124,7 +127,7 @@ cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 int
 cli_report(const char *cmdname, const struct kr_error *err)
 {
-	fprintf(stderr, "keyrite %s: %s\n", cmdname,
+	fprintf(stderr, "%s %s: %s\n", cli_progname, cmdname,
 	    err->msg[0] ? err->msg : kr_strerror(err->code));
 	/* Exit 2 is for what the option parser refuses (cli_usage). */
 	return 1;
@@ -418,13 +421,14 @@ cli_dispatch(const char *verb, const struct cli_sub *sub, size_t n, int argc,
 	if (help)
 		f = stdout;
 	else if (argc >= 2)
-		fprintf(f, "keyrite %s: unknown subcommand '%s'\n\n", verb,
-		    argv[1]);
-	fprintf(f, "usage: keyrite %s SUBCOMMAND [options]\n\n", verb);
+		fprintf(f, "%s %s: unknown subcommand '%s'\n\n",
+		    cli_progname, verb, argv[1]);
+	fprintf(f, "usage: %s %s SUBCOMMAND [options]\n\n", cli_progname,
+	    verb);
 	for (i = 0; i < n; i++)
 		fprintf(f, "  %-11s %s\n", sub[i].name, sub[i].cmd->usage);
-	fprintf(f, "\n'keyrite %s SUBCOMMAND --help' explains each, with an "
-	    "example.\n", verb);
+	fprintf(f, "\n'%s %s SUBCOMMAND --help' explains each, with an "
+	    "example.\n", cli_progname, verb);
 	return help ? 0 : EXIT_USAGE;
 }
 

@@ -8,12 +8,17 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "common/kr.h"
 #include "common/file.h"
 #include "hsm/hsm.h"
 #include "ca/ca.h"
 
 #define EXIT_USAGE 2
+
+/* "keyrite" or "keyrited": the program name in messages and help. */
+extern const char *cli_progname;
 
 /* A subcommand: argv[0] is the subcommand name. */
 typedef int (*cli_fn)(int argc, char **argv);
@@ -187,6 +192,41 @@ int	 cmd_inspect(int argc, char **argv);
 int	 cmd_backup(int argc, char **argv);
 int	 cmd_quorum(int argc, char **argv);
 int	 cmd_ceremony(int argc, char **argv);
+int	 cmd_cert(int argc, char **argv);
+int	 cmd_token(int argc, char **argv);
+
+/*
+ * cmd_cert.c: the HTTPS client of the online signer (docs/api.md).
+ * cli_http_post_json POSTs body (JSON, Content-Type application/json)
+ * to url, https only, trusting nothing but ca_file (no CA directory, no
+ * system store), with cert_file/key_file (PEM) as the TLS client
+ * certificate when not NULL, no redirects, at most timeout seconds.  It
+ * returns KR_OK whenever an HTTP answer came, with *status its code and
+ * *resp the body when it is a JSON object (else NULL; the caller
+ * json_decref()s it).  A body over CLI_HTTP_MAX bytes is KR_E_PARSE; a
+ * transport or TLS failure is KR_E_IO naming url, with curl's words.
+ * The body's text, which may carry a token, is wiped after the call.
+ */
+#define CLI_HTTP_MAX		(1024 * 1024)
+#define CLI_HTTP_TIMEOUT	30
+struct cli_http {
+	const char	*ca_file;
+	const char	*cert_file;
+	const char	*key_file;
+	long		 timeout;	/* seconds; 0: CLI_HTTP_TIMEOUT */
+};
+enum kr_err cli_http_post_json(const char *url, const struct cli_http *h,
+	     const json_t *body, long *status, json_t **resp,
+	     struct kr_error *err);
+
+/*
+ * Whether url may be a --server: https://, a host, printable ASCII, no
+ * user, query or fragment.  If not, why says what is wrong.
+ */
+int	 cli_server_url_ok(const char *url, char *why, size_t whylen);
+
+/* If s is an IPv4 or IPv6 literal, its canonical text into out; else 0. */
+int	 cli_ip_canon(const char *s, char *out, size_t outlen);
 
 /* cmd_backupkey.c */
 extern const struct cli_cmd backup_create_cmd, backup_verify_cmd,

@@ -1,0 +1,1438 @@
+/*
+ * http.c: `keyrited serve`.  Two libmicrohttpd daemons: the API (JSON
+ * over TLS, docs/api.md) and publication (plain HTTP: CRLs, CA
+ * certificates, /healthz, /metrics).  The main thread owns the
+ * schedule: CRLs every crl_interval and within a second of a
+ * revocation, store housekeeping, the serving certificate's renewal,
+ * respawning signers, SIGHUP (reload provisioners) and SIGTERM (stop
+ * accepting, drain what is in flight, stop).
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <sodium.h>
+
+#include "kd.h"
+#include "common/file.h"
+
+#define DRAIN_SECONDS	30
+
+/* ------------------------------------------------------------------ */
+/* Metrics                                                             */
+/* ------------------------------------------------------------------ */
+
+enum ep { EP_SIGN, EP_RENEW, EP_REVOKE, EP_ROOTS, EP_OTHER, EP_N };
+static const char *const ep_names[EP_N] = {
+	"sign", "renew", "revoke", "roots", "other"
+};
+static const double buckets[] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
+};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+/* Every code docs/api.md lists, so refusals are counted by reason. */
+static const char *const codes[] = {
+	"bad_json", "bad_request", "bad_csr", "csr_signature", "bad_lifetime",
+	"bad_reason", "token_malformed", "token_algorithm", "token_issuer",
+	"token_signature", "token_audience", "token_expired",
+	"token_not_yet_valid", "token_lifetime", "token_replayed",
+	"token_internal", "client_cert_required", "client_cert_invalid",
+	"cert_expired", "cert_revoked", "csr_names", "name_not_allowed",
+	"name_outside_constraints", "not_authorized", "policy", "not_found",
+	"method_not_allowed", "body_too_large", "unsupported_media_type",
+	"internal", "unavailable",
+};
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+static struct {
+	atomic_ullong	issued[EP_N];
+	atomic_ullong	revoked;
+	atomic_ullong	refused[NCODES];
+	atomic_ullong	hist[EP_N][NBUCKETS + 1];
+	atomic_ullong	hist_count[EP_N];
+	atomic_ullong	hist_sum_us[EP_N];
+	atomic_llong	crl_this_update;
+	atomic_llong	crl_published;
+} M;
+
+static void
+count_refusal(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < NCODES; i++)
+		if (strcmp(codes[i], code) == 0) {
+			atomic_fetch_add(&M.refused[i], 1);
+			return;
+		}
+}
+
+static void
+observe(enum ep ep, double secs)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKETS && secs > buckets[i]; i++)
+		;
+	atomic_fetch_add(&M.hist[ep][i], 1);
+	atomic_fetch_add(&M.hist_count[ep], 1);
+	atomic_fetch_add(&M.hist_sum_us[ep], (unsigned long long)(secs * 1e6));
+}
+
+/* ------------------------------------------------------------------ */
+/* Server state                                                        */
+/* ------------------------------------------------------------------ */
+
+struct srv {
+	struct kd_ca		*ca;
+	char			 listen[128];
+	char			 publish[128];
+	char			 aud2[KD_URL_MAX];	/* https://LISTEN */
+	int			 api_fd;
+	struct MHD_Daemon	*api;
+	struct MHD_Daemon	*pub;
+	char			*cert_pem;	/* serving cert + chain */
+	char			*key_pem;
+	char			*trust_pem;
+	atomic_int		 inflight;
+	atomic_int		 crl_due;
+	atomic_int		 draining;
+};
+
+/* One store connection per worker thread (SQLite handles are not shared). */
+static __thread struct ca_store *tl_store;
+
+static struct ca_store *
+thread_store(struct srv *s, struct kr_error *err)
+{
+	char path[PATH_MAX];
+
+	if (tl_store != NULL)
+		return tl_store;
+	if (kd_path(s->ca->cfg.home, KD_STORE, path, err) != KR_OK ||
+	    ca_store_open(path, &tl_store, err) != KR_OK)
+		return NULL;
+	return tl_store;
+}
+
+struct req {
+	enum ep		 ep;
+	double		 t0;
+	char		*body;
+	size_t		 len;
+	int		 too_large;
+	int		 answered;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+/* ------------------------------------------------------------------ */
+
+static enum MHD_Result
+send_buf(struct MHD_Connection *c, unsigned status, const char *ctype,
+    const void *buf, size_t len, const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)buf,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (allow != NULL)
+		MHD_add_response_header(r, "Allow", allow);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *c, unsigned status, json_t *o)
+{
+	enum MHD_Result ret;
+	char *s;
+
+	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(o);
+		return MHD_NO;
+	}
+	json_decref(o);
+	ret = send_buf(c, status, "application/json", s, strlen(s), NULL);
+	free(s);
+	return ret;
+}
+
+static enum MHD_Result
+send_err(struct MHD_Connection *c, struct req *q, unsigned status,
+    const char *code, const char *msg, const char *allow)
+{
+	json_t *o;
+	char *s;
+	enum MHD_Result ret;
+
+	count_refusal(code);
+	if (q != NULL)
+		q->answered = 1;
+	o = json_pack("{s:s, s:s}", "error", code, "message", msg);
+	if (o == NULL || (s = json_dumps(o, JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(o);
+		return MHD_NO;
+	}
+	json_decref(o);
+	ret = send_buf(c, status, "application/json", s, strlen(s), allow);
+	free(s);
+	return ret;
+}
+
+static enum MHD_Result
+send_kerr(struct MHD_Connection *c, struct req *q, const struct kd_err *ke)
+{
+	return send_err(c, q, (unsigned)ke->http, ke->code, ke->e.msg, NULL);
+}
+
+static void
+rfc3339(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static char *
+pem_of(X509 *x)
+{
+	BIO *b;
+	BUF_MEM *m;
+	char *s = NULL;
+
+	if ((b = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_X509(b, x) == 1) {
+		BIO_get_mem_ptr(b, &m);
+		if ((s = malloc(m->length + 1)) != NULL) {
+			memcpy(s, m->data, m->length);
+			s[m->length] = '\0';
+		}
+	}
+	BIO_free(b);
+	return s;
+}
+
+static enum MHD_Result
+send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
+    struct kd_issued *is)
+{
+	char nb[32], na[32], *pem;
+	time_t t;
+	json_t *o;
+
+	q->answered = 1;
+	atomic_fetch_add(&M.issued[q->ep], 1);
+	if ((pem = pem_of(is->cert)) == NULL)
+		return send_err(c, q, 500, "internal", "out of memory", NULL);
+	ca_time_from_asn1(X509_get0_notBefore(is->cert), &t);
+	rfc3339(t, nb);
+	ca_time_from_asn1(X509_get0_notAfter(is->cert), &t);
+	rfc3339(t, na);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certificate", pem,
+	    "chain", s->ca->chain_pem, "serial", is->serial, "not_before", nb,
+	    "not_after", na, "lifetime_capped", is->capped);
+	free(pem);
+	if (o == NULL)
+		return send_err(c, q, 500, "internal", "out of memory", NULL);
+	return send_json(c, 201, o);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request bodies                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The body as a JSON object whose members are all in allowed (strings
+ * only); NULL after sending the refusal.
+ */
+static json_t *
+body_object(struct MHD_Connection *c, struct req *q, const char *const *allowed,
+    enum MHD_Result *ret)
+{
+	json_error_t je;
+	json_t *o, *v;
+	const char *k;
+	char msg[300];
+	size_t i;
+
+	o = json_loadb(q->body != NULL ? q->body : "", q->len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		snprintf(msg, sizeof(msg), "body: not JSON: %s (at byte "
+		    "%d)", je.text, je.position);
+		*ret = send_err(c, q, 400, "bad_json", msg, NULL);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		*ret = send_err(c, q, 400, "bad_request", "body: a JSON "
+		    "object is expected", NULL);
+		return NULL;
+	}
+	json_object_foreach(o, k, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(k, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			snprintf(msg, sizeof(msg), "body: unknown member "
+			    "\"%.64s\"", k);
+			json_decref(o);
+			*ret = send_err(c, q, 400, "bad_request", msg, NULL);
+			return NULL;
+		}
+		if (!json_is_string(v)) {
+			snprintf(msg, sizeof(msg), "body: \"%s\" must be a "
+			    "string", k);
+			json_decref(o);
+			*ret = send_err(c, q, 400, "bad_request", msg, NULL);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static const char *
+member(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return v != NULL ? json_string_value(v) : NULL;
+}
+
+/* The lifetime member: 0 when absent, -1 after refusing. */
+static long long
+body_lifetime(struct MHD_Connection *c, struct req *q, json_t *o,
+    enum MHD_Result *ret)
+{
+	const char *s = member(o, "lifetime");
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	if ((v = kr_parse_duration(s, 's')) <= 0) {
+		*ret = send_err(c, q, 400, "bad_lifetime", "lifetime: not a "
+		    "duration (e.g. 24h, 90m)", NULL);
+		return -1;
+	}
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokens                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Verify token and burn its jti.  Holds provlock (read) on success: the
+ * caller releases it.  NULL after sending the refusal.
+ */
+static struct ca_token_claims *
+token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
+    struct ca_store *st, const char *tok, enum MHD_Result *ret)
+{
+	struct ca_token_issuer *iss = NULL;
+	struct ca_token_claims *cl = NULL;
+	struct kr_error e;
+	enum ca_token_err te;
+	time_t now = kr_now();
+	size_t i;
+	enum kr_err rc;
+
+	memset(&e, 0, sizeof(e));
+	pthread_rwlock_rdlock(&s->ca->provlock);
+	if ((iss = calloc(s->ca->nprovs + 1, sizeof(*iss))) == NULL) {
+		*ret = send_err(c, q, 500, "internal", "out of memory", NULL);
+		goto fail;
+	}
+	for (i = 0; i < s->ca->nprovs; i++) {
+		iss[i].name = s->ca->provs[i]->name;
+		iss[i].key = s->ca->provs[i]->key;
+	}
+	te = ca_token_verify(tok, strlen(tok), iss, s->ca->nprovs,
+	    s->ca->cfg.api_url, now, &cl, &e);
+	if (te == CA_TOKEN_AUDIENCE && s->aud2[0] != '\0')
+		te = ca_token_verify(tok, strlen(tok), iss, s->ca->nprovs,
+		    s->aud2, now, &cl, &e);
+	free(iss);
+	if (te != CA_TOKEN_OK) {
+		*ret = send_err(c, q, te == CA_TOKEN_INTERNAL ? 500 : 401,
+		    ca_token_err_code(te), e.msg, NULL);
+		goto fail;
+	}
+	if ((rc = ca_store_jti_use(st, cl->iss, cl->jti, (time_t)cl->exp, now,
+	    &e)) != KR_OK) {
+		if (rc == KR_E_AUTH)
+			*ret = send_err(c, q, 401, strstr(e.msg, "expired") ?
+			    "token_expired" : "token_replayed", e.msg, NULL);
+		else
+			*ret = send_err(c, q, 500, "internal", e.msg, NULL);
+		goto fail;
+	}
+	return cl;
+fail:
+	ca_token_claims_free(cl);
+	pthread_rwlock_unlock(&s->ca->provlock);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client certificates                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The TLS client certificate, checked: issued by our intermediate (its
+ * signature verifies), known to the store with the same DER.  With
+ * need_current, also unexpired and not revoked.  On success *x and
+ * *rec are the caller's; else the refusal was sent.
+ */
+static int
+client_cert(struct MHD_Connection *c, struct req *q, struct srv *s,
+    struct ca_store *st, int need_current, X509 **x, struct ca_store_rec *rec,
+    enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *peers;
+	const unsigned char *p;
+	unsigned int npeers = 0;
+	struct kr_error e;
+	char *serial = NULL, msg[200];
+	time_t na;
+	int ok;
+
+	*x = NULL;
+	memset(rec, 0, sizeof(*rec));
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL ||
+	    (peers = gnutls_certificate_get_peers(
+	    (gnutls_session_t)ci->tls_session, &npeers)) == NULL ||
+	    npeers == 0) {
+		*ret = send_err(c, q, 401, "client_cert_required", "this "
+		    "request needs your current certificate as the TLS "
+		    "client certificate", NULL);
+		return -1;
+	}
+	p = peers[0].data;
+	*x = d2i_X509(NULL, &p, (long)peers[0].size);
+	ok = *x != NULL && p == peers[0].data + peers[0].size &&
+	    X509_NAME_cmp(X509_get_issuer_name(*x),
+	    X509_get_subject_name(s->ca->cert)) == 0 &&
+	    X509_verify(*x, X509_get0_pubkey(s->ca->cert)) == 1 &&
+	    (serial = ca_serial_hex(X509_get0_serialNumber(*x))) != NULL &&
+	    ca_store_get(st, s->ca->kid, serial, rec, &e) == KR_OK &&
+	    rec->der != NULL && rec->der_len == peers[0].size &&
+	    memcmp(rec->der, peers[0].data, rec->der_len) == 0;
+	ERR_clear_error();
+	free(serial);
+	if (!ok) {
+		ca_store_rec_clear(rec);
+		X509_free(*x);
+		*x = NULL;
+		*ret = send_err(c, q, 401, "client_cert_invalid", "the client "
+		    "certificate was not issued by this signer", NULL);
+		return -1;
+	}
+	if (!need_current)
+		return 0;
+	if (rec->status == CA_STORE_REVOKED) {
+		*ret = send_err(c, q, 403, "cert_revoked", "the client "
+		    "certificate is revoked; request a new one", NULL);
+		goto fail;
+	}
+	if (ca_time_from_asn1(X509_get0_notAfter(*x), &na) != 0 ||
+	    na < kr_now()) {
+		snprintf(msg, sizeof(msg), "the client certificate expired "
+		    "at %s; request a new one", "its notAfter");
+		*ret = send_err(c, q, 401, "cert_expired", msg, NULL);
+		goto fail;
+	}
+	return 0;
+fail:
+	ca_store_rec_clear(rec);
+	X509_free(*x);
+	*x = NULL;
+	return -1;
+}
+
+/* The names of a store record ("DNS:x", "IP:y" JSON) as plain strings. */
+static int
+rec_names(const struct ca_store_rec *rec, char ***out, size_t *n)
+{
+	json_t *a, *v;
+	const char *s;
+	size_t i;
+	char **names;
+
+	*out = NULL;
+	*n = 0;
+	if ((a = json_loads(rec->sans, 0, NULL)) == NULL || !json_is_array(a))
+		goto fail;
+	if ((names = calloc(json_array_size(a) + 1, sizeof(*names))) == NULL)
+		goto fail;
+	json_array_foreach(a, i, v) {
+		s = json_string_value(v);
+		if (s == NULL)
+			break;
+		if (strncmp(s, "DNS:", 4) == 0)
+			names[*n] = strdup(s + 4);
+		else if (strncmp(s, "IP:", 3) == 0)
+			names[*n] = strdup(s + 3);
+		else
+			continue;
+		if (names[*n] == NULL)
+			break;
+		(*n)++;
+	}
+	json_decref(a);
+	*out = names;
+	return 0;
+fail:
+	json_decref(a);
+	return -1;
+}
+
+static void
+names_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Endpoints                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Each name the CSR asks for (CN, DNS and IP SANs) must be one of names. */
+static int
+csr_names_ok(X509_REQ *csr, const char *const *names, size_t n, char *bad,
+    size_t badsz)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	GENERAL_NAMES *gns = NULL;
+	const GENERAL_NAME *gn;
+	X509_NAME *subj = X509_REQ_get_subject_name(csr);
+	char txt[300];
+	const char *v;
+	size_t j;
+	int i, k, ok = 1;
+
+	for (i = -1; ok &&
+	    (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
+		ASN1_STRING *d = X509_NAME_ENTRY_get_data(
+		    X509_NAME_get_entry(subj, i));
+		unsigned char *u = NULL;
+		int len = ASN1_STRING_to_UTF8(&u, d);
+
+		ok = 0;
+		for (j = 0; len > 0 && j < n; j++)
+			if (strlen(names[j]) == (size_t)len &&
+			    strncasecmp(names[j], (char *)u, (size_t)len) == 0)
+				ok = 1;
+		if (!ok)
+			snprintf(bad, badsz, "CN=%.*s", len > 0 ? len : 0,
+			    u != NULL ? (char *)u : "");
+		OPENSSL_free(u);
+	}
+	if (!ok)
+		return 0;
+	exts = X509_REQ_get_extensions(csr);
+	if (exts != NULL) {
+		k = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+		if (k >= 0)
+			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, k));
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	}
+	for (i = 0; ok && gns != NULL && i < sk_GENERAL_NAME_num(gns); i++) {
+		gn = sk_GENERAL_NAME_value(gns, i);
+		ca_general_name_text(gn, txt, sizeof(txt));
+		v = strchr(txt, ':') != NULL ? strchr(txt, ':') + 1 : txt;
+		ok = 0;
+		if (gn->type == GEN_DNS || gn->type == GEN_IPADD)
+			for (j = 0; j < n; j++)
+				if (strcasecmp(names[j], v) == 0)
+					ok = 1;
+		if (!ok)
+			snprintf(bad, badsz, "%s", txt);
+	}
+	GENERAL_NAMES_free(gns);
+	ERR_clear_error();
+	return ok;
+}
+
+static enum MHD_Result
+ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
+{
+	static const char *const allowed[] = { "csr", "token", "lifetime",
+	    NULL };
+	struct ca_token_claims *cl = NULL;
+	struct kd_issue_req r;
+	struct kd_issued is;
+	struct kd_err ke;
+	struct kr_error e;
+	struct ca_store *st;
+	X509_REQ *csr = NULL;
+	const char **names = NULL;
+	const char *csrpem, *tok;
+	char bad[300], msg[400];
+	long long life;
+	size_t n = 0, i;
+	json_t *o;
+	enum MHD_Result ret = MHD_NO;
+
+	memset(&is, 0, sizeof(is));
+	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+		return ret;
+	csrpem = member(o, "csr");
+	tok = member(o, "token");
+	if (csrpem == NULL || tok == NULL) {
+		ret = send_err(c, q, 400, "bad_request", csrpem == NULL ?
+		    "body: \"csr\" is required" : "body: \"token\" is "
+		    "required", NULL);
+		goto out;
+	}
+	if ((life = body_lifetime(c, q, o, &ret)) < 0)
+		goto out;
+	if (kd_csr_read(csrpem, strlen(csrpem), &csr, &ke) != 0) {
+		ret = send_kerr(c, q, &ke);
+		goto out;
+	}
+	if ((st = thread_store(s, &e)) == NULL) {
+		ret = send_err(c, q, 500, "internal", e.msg, NULL);
+		goto out;
+	}
+	if ((cl = token_check(c, q, s, st, tok, &ret)) == NULL)
+		goto out;
+	/* provlock is held from here. */
+	if ((names = calloc(cl->nsans + 1, sizeof(*names))) == NULL) {
+		ret = send_err(c, q, 500, "internal", "out of memory", NULL);
+		goto unlock;
+	}
+	names[n++] = cl->sub;
+	for (i = 0; i < cl->nsans; i++)
+		if (strcasecmp(cl->sans[i], cl->sub) != 0)
+			names[n++] = cl->sans[i];
+	if (!csr_names_ok(csr, names, n, bad, sizeof(bad))) {
+		snprintf(msg, sizeof(msg), "the CSR asks for %s, which the "
+		    "token does not name", bad);
+		ret = send_err(c, q, 403, "csr_names", msg, NULL);
+		goto unlock;
+	}
+	memset(&r, 0, sizeof(r));
+	r.pub = X509_REQ_get0_pubkey(csr);
+	r.names = names;
+	r.nnames = n;
+	r.lifetime = life;
+	r.prov = kd_prov_find(s->ca, cl->iss);
+	r.provname = cl->iss;
+	if (r.prov == NULL) {
+		ret = send_err(c, q, 401, "token_issuer", "the provisioner "
+		    "was removed", NULL);
+		goto unlock;
+	}
+	if (kd_issue(s->ca, st, &r, &is, &ke) != 0)
+		ret = send_kerr(c, q, &ke);
+	else
+		ret = send_issued(c, q, s, &is);
+unlock:
+	pthread_rwlock_unlock(&s->ca->provlock);
+out:
+	kd_issued_clear(&is);
+	ca_token_claims_free(cl);
+	X509_REQ_free(csr);
+	free(names);
+	json_decref(o);
+	return ret;
+}
+
+static enum MHD_Result
+ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
+{
+	static const char *const allowed[] = { "lifetime", NULL };
+	struct ca_store_rec rec;
+	struct kd_issue_req r;
+	struct kd_issued is;
+	struct kd_err ke;
+	struct kr_error e;
+	struct ca_store *st;
+	X509 *x = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	long long life;
+	json_t *o;
+	enum MHD_Result ret = MHD_NO;
+
+	memset(&is, 0, sizeof(is));
+	memset(&rec, 0, sizeof(rec));
+	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+		return ret;
+	if ((life = body_lifetime(c, q, o, &ret)) < 0)
+		goto out;
+	if ((st = thread_store(s, &e)) == NULL) {
+		ret = send_err(c, q, 500, "internal", e.msg, NULL);
+		goto out;
+	}
+	if (client_cert(c, q, s, st, 1, &x, &rec, &ret) != 0)
+		goto out;
+	if (rec_names(&rec, &names, &n) != 0 || n == 0) {
+		ret = send_err(c, q, 500, "internal", "the stored names "
+		    "cannot be read", NULL);
+		goto out;
+	}
+	if (life == 0)
+		life = (long long)(rec.not_after - rec.not_before);
+	memset(&r, 0, sizeof(r));
+	r.pub = X509_get0_pubkey(x);
+	r.names = (const char *const *)names;
+	r.nnames = n;
+	r.lifetime = life;
+	r.provname = rec.provisioner;
+	pthread_rwlock_rdlock(&s->ca->provlock);
+	r.prov = kd_prov_find(s->ca, rec.provisioner);
+	if (r.prov == NULL)
+		ret = send_err(c, q, 403, "not_authorized", "the provisioner "
+		    "that issued this certificate was removed; request a new "
+		    "one", NULL);
+	else if (kd_issue(s->ca, st, &r, &is, &ke) != 0)
+		ret = send_kerr(c, q, &ke);
+	else
+		ret = send_issued(c, q, s, &is);
+	pthread_rwlock_unlock(&s->ca->provlock);
+out:
+	kd_issued_clear(&is);
+	names_free(names, n);
+	ca_store_rec_clear(&rec);
+	X509_free(x);
+	json_decref(o);
+	return ret;
+}
+
+static enum MHD_Result
+ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
+{
+	static const char *const allowed[] = { "serial", "reason", "token",
+	    NULL };
+	struct ca_token_claims *cl = NULL;
+	struct ca_store_rec rec, own;
+	struct kr_error e;
+	struct ca_store *st;
+	X509 *x = NULL;
+	const char *serial, *reason, *tok;
+	char when[32], msg[300], *lower = NULL;
+	int code = -1, locked = 0;
+	size_t i;
+	time_t now = kr_now();
+	json_t *o;
+	enum kr_err rc;
+	enum MHD_Result ret = MHD_NO;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&own, 0, sizeof(own));
+	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+		return ret;
+	serial = member(o, "serial");
+	reason = member(o, "reason");
+	tok = member(o, "token");
+	if (reason != NULL && ((code = ca_reason_from_name(reason)) < 0 ||
+	    code == 6 || code == 8 || code == 2 || code == 10)) {
+		snprintf(msg, sizeof(msg), "reason \"%.64s\": not one of "
+		    "unspecified, keyCompromise, affiliationChanged, "
+		    "superseded, cessationOfOperation, privilegeWithdrawn",
+		    reason);
+		ret = send_err(c, q, 400, "bad_reason", msg, NULL);
+		goto out;
+	}
+	if ((st = thread_store(s, &e)) == NULL) {
+		ret = send_err(c, q, 500, "internal", e.msg, NULL);
+		goto out;
+	}
+	if (tok != NULL) {
+		if (serial == NULL) {
+			ret = send_err(c, q, 400, "bad_request", "body: "
+			    "\"serial\" is required with a token", NULL);
+			goto out;
+		}
+		if ((cl = token_check(c, q, s, st, tok, &ret)) == NULL)
+			goto out;
+		locked = 1;
+		if ((lower = strdup(serial)) == NULL) {
+			ret = send_err(c, q, 500, "internal", "out of memory",
+			    NULL);
+			goto out;
+		}
+		for (i = 0; lower[i] != '\0'; i++)
+			lower[i] = (char)tolower((unsigned char)lower[i]);
+		if (strcmp(cl->sub, lower) != 0) {
+			ret = send_err(c, q, 403, "not_authorized", "the "
+			    "token's subject is not this serial", NULL);
+			goto out;
+		}
+		if ((rc = ca_store_get(st, s->ca->kid, lower, &rec, &e)) !=
+		    KR_OK) {
+			ret = rc == KR_E_NOTFOUND || rc == KR_E_USAGE ?
+			    send_err(c, q, 404, "not_found", "no certificate "
+			    "with this serial", NULL) :
+			    send_err(c, q, 500, "internal", e.msg, NULL);
+			goto out;
+		}
+		if (strcmp(rec.provisioner, cl->iss) != 0 &&
+		    !kd_prov_is_admin(s->ca, cl->iss)) {
+			ret = send_err(c, q, 403, "not_authorized", "this "
+			    "provisioner did not issue the certificate and is "
+			    "not an admin", NULL);
+			goto out;
+		}
+	} else {
+		if (client_cert(c, q, s, st, 0, &x, &own, &ret) != 0)
+			goto out;
+		if (serial != NULL && strcasecmp(serial, own.serial) != 0) {
+			ret = send_err(c, q, 403, "not_authorized", "a "
+			    "certificate can revoke only itself; use an admin "
+			    "provisioner's token for others", NULL);
+			goto out;
+		}
+		rec = own;
+		memset(&own, 0, sizeof(own));
+	}
+	if (rec.status != CA_STORE_VALID && rec.status != CA_STORE_REVOKED) {
+		ret = send_err(c, q, 404, "not_found", "no issued certificate "
+		    "with this serial", NULL);
+		goto out;
+	}
+	if ((rc = ca_store_revoke(st, s->ca->kid, rec.serial, code, now,
+	    &e)) != KR_OK) {
+		ret = send_err(c, q, 500, "internal", e.msg, NULL);
+		goto out;
+	}
+	atomic_fetch_add(&M.revoked, 1);
+	atomic_store(&s->crl_due, 1);
+	rfc3339(now, when);
+	q->answered = 1;
+	ret = send_json(c, 200, json_pack("{s:s, s:s, s:s}", "serial",
+	    rec.serial, "revoked_at", when, "reason", code >= 0 ?
+	    ca_reason_name(code) : "unspecified"));
+out:
+	if (locked)
+		pthread_rwlock_unlock(&s->ca->provlock);
+	ca_token_claims_free(cl);
+	ca_store_rec_clear(&rec);
+	ca_store_rec_clear(&own);
+	X509_free(x);
+	free(lower);
+	json_decref(o);
+	return ret;
+}
+
+static enum MHD_Result
+ep_roots(struct MHD_Connection *c, struct req *q, struct srv *s)
+{
+	q->answered = 1;
+	return send_json(c, 200, json_pack("{s:[s], s:[s]}", "roots",
+	    s->ca->root_pem, "intermediates", s->ca->chain_pem));
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+json_ctype(struct MHD_Connection *c)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Content-Type");
+	size_t n = strlen("application/json");
+
+	if (t == NULL || strncasecmp(t, "application/json", n) != 0)
+		return 0;
+	t += n;
+	while (*t == ' ')
+		t++;
+	return *t == '\0' || *t == ';';
+}
+
+static enum ep
+route(const char *url)
+{
+	if (strcmp(url, "/v1/sign") == 0)
+		return EP_SIGN;
+	if (strcmp(url, "/v1/renew") == 0)
+		return EP_RENEW;
+	if (strcmp(url, "/v1/revoke") == 0)
+		return EP_REVOKE;
+	if (strcmp(url, "/v1/roots") == 0)
+		return EP_ROOTS;
+	return EP_OTHER;
+}
+
+static enum MHD_Result
+api_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct srv *s = cls;
+	struct req *q = *con_cls;
+	const char *cl;
+	char *nb;
+	int is_post;
+
+	(void)version;
+	if (q == NULL) {
+		if ((q = calloc(1, sizeof(*q))) == NULL)
+			return MHD_NO;
+		q->t0 = mono();
+		q->ep = route(url);
+		*con_cls = q;
+		atomic_fetch_add(&s->inflight, 1);
+		is_post = strcmp(method, "POST") == 0;
+		if (atomic_load(&s->draining))
+			return send_err(c, q, 503, "unavailable", "shutting "
+			    "down", NULL);
+		if (q->ep == EP_OTHER)
+			return send_err(c, q, 404, "not_found", "no such "
+			    "path; the API is /v1/sign, /v1/renew, "
+			    "/v1/revoke, /v1/roots", NULL);
+		if (q->ep == EP_ROOTS && strcmp(method, "GET") != 0 &&
+		    strcmp(method, "HEAD") != 0)
+			return send_err(c, q, 405, "method_not_allowed", "use "
+			    "GET", "GET, HEAD");
+		if (q->ep == EP_ROOTS)
+			return MHD_YES;
+		if (!is_post)
+			return send_err(c, q, 405, "method_not_allowed", "use "
+			    "POST", "POST");
+		if (!json_ctype(c))
+			return send_err(c, q, 415, "unsupported_media_type",
+			    "Content-Type must be application/json", NULL);
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "Content-Length");
+		if (cl != NULL && strtoull(cl, NULL, 10) > KD_BODY_MAX)
+			return send_err(c, q, 413, "body_too_large", "the "
+			    "body is larger than 65536 bytes", NULL);
+		return MHD_YES;
+	}
+	if (q->answered) {
+		*upload_size = 0;	/* discard the rest */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (q->len + *upload_size > KD_BODY_MAX)
+			q->too_large = 1;
+		if (!q->too_large) {
+			if ((nb = realloc(q->body, q->len + *upload_size +
+			    1)) == NULL)
+				return MHD_NO;
+			q->body = nb;
+			memcpy(q->body + q->len, upload, *upload_size);
+			q->len += *upload_size;
+			q->body[q->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (q->too_large)
+		return send_err(c, q, 413, "body_too_large", "the body is "
+		    "larger than 65536 bytes", NULL);
+	switch (q->ep) {
+	case EP_SIGN:
+		return ep_sign(c, q, s);
+	case EP_RENEW:
+		return ep_renew(c, q, s);
+	case EP_REVOKE:
+		return ep_revoke(c, q, s);
+	case EP_ROOTS:
+		return ep_roots(c, q, s);
+	default:
+		return send_err(c, q, 404, "not_found", "no such path", NULL);
+	}
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct srv *s = cls;
+	struct req *q = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (q == NULL)
+		return;
+	observe(q->ep, mono() - q->t0);
+	free(q->body);
+	free(q);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Publication: files from home/publish, /healthz and /metrics. */
+static const struct {
+	const char	*path;
+	const char	*file;
+	const char	*ctype;
+} pubfiles[] = {
+	{ "/crl/intermediate.crl", "crl/intermediate.crl",
+	    "application/pkix-crl" },
+	{ "/crl/intermediate.pem", "crl/intermediate.pem",
+	    "application/x-pem-file" },
+	{ "/crl/root.crl", "crl/root.crl", "application/pkix-crl" },
+	{ "/crl/root.pem", "crl/root.pem", "application/x-pem-file" },
+	{ "/certs/intermediate.der", "certs/intermediate.der",
+	    "application/pkix-cert" },
+	{ "/certs/intermediate.pem", "certs/intermediate.pem",
+	    "application/x-pem-file" },
+	{ "/certs/root.der", "certs/root.der", "application/pkix-cert" },
+	{ "/certs/root.pem", "certs/root.pem", "application/x-pem-file" },
+	{ "/certs/chain.pem", "certs/chain.pem", "application/x-pem-file" },
+};
+
+static enum MHD_Result
+metrics(struct MHD_Connection *c, struct srv *s)
+{
+	struct ca_store_info info;
+	struct kr_error e;
+	struct ca_store *st;
+	char *buf = NULL;
+	size_t len = 0, i, b;
+	unsigned long long cum;
+	long long tu;
+	FILE *f;
+	enum MHD_Result ret;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return MHD_NO;
+	fprintf(f, "# HELP keyrited_certificates_issued_total Certificates "
+	    "issued, by endpoint.\n# TYPE keyrited_certificates_issued_total "
+	    "counter\n");
+	for (i = 0; i < EP_REVOKE; i++)
+		fprintf(f, "keyrited_certificates_issued_total{endpoint=\"%s\"}"
+		    " %llu\n", ep_names[i], atomic_load(&M.issued[i]));
+	fprintf(f, "# HELP keyrited_revocations_total Certificates revoked "
+	    "through the API.\n# TYPE keyrited_revocations_total counter\n"
+	    "keyrited_revocations_total %llu\n", atomic_load(&M.revoked));
+	fprintf(f, "# HELP keyrited_requests_refused_total Requests refused, "
+	    "by error code.\n# TYPE keyrited_requests_refused_total "
+	    "counter\n");
+	for (i = 0; i < NCODES; i++)
+		fprintf(f, "keyrited_requests_refused_total{reason=\"%s\"} "
+		    "%llu\n", codes[i], atomic_load(&M.refused[i]));
+	fprintf(f, "# HELP keyrited_request_duration_seconds API request "
+	    "latency.\n# TYPE keyrited_request_duration_seconds histogram\n");
+	for (i = 0; i < EP_N; i++) {
+		cum = 0;
+		for (b = 0; b <= NBUCKETS; b++) {
+			cum += atomic_load(&M.hist[i][b]);
+			if (b < NBUCKETS)
+				fprintf(f, "keyrited_request_duration_seconds_"
+				    "bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+				    ep_names[i], buckets[b], cum);
+			else
+				fprintf(f, "keyrited_request_duration_seconds_"
+				    "bucket{endpoint=\"%s\",le=\"+Inf\"} "
+				    "%llu\n", ep_names[i], cum);
+		}
+		fprintf(f, "keyrited_request_duration_seconds_sum{endpoint="
+		    "\"%s\"} %.6f\n", ep_names[i],
+		    (double)atomic_load(&M.hist_sum_us[i]) / 1e6);
+		fprintf(f, "keyrited_request_duration_seconds_count{endpoint="
+		    "\"%s\"} %llu\n", ep_names[i],
+		    atomic_load(&M.hist_count[i]));
+	}
+	tu = atomic_load(&M.crl_this_update);
+	fprintf(f, "# HELP keyrited_crl_age_seconds Seconds since the "
+	    "intermediate's CRL was issued.\n# TYPE keyrited_crl_age_seconds "
+	    "gauge\nkeyrited_crl_age_seconds %lld\n",
+	    tu > 0 ? (long long)kr_now() - tu : -1LL);
+	fprintf(f, "# HELP keyrited_crls_published_total CRLs issued since "
+	    "start.\n# TYPE keyrited_crls_published_total counter\n"
+	    "keyrited_crls_published_total %lld\n",
+	    atomic_load(&M.crl_published));
+	fprintf(f, "# HELP keyrited_signers_up Signer processes running.\n"
+	    "# TYPE keyrited_signers_up gauge\nkeyrited_signers_up %zu\n",
+	    kd_signer_pids(s->ca->signers, (pid_t[KD_SIGNERS_MAX]){ 0 },
+	    KD_SIGNERS_MAX));
+	if ((st = thread_store(s, &e)) != NULL &&
+	    ca_store_info(st, &info, &e) == KR_OK)
+		fprintf(f, "# HELP keyrited_store_certificates Certificates "
+		    "in the store, by status.\n# TYPE "
+		    "keyrited_store_certificates gauge\n"
+		    "keyrited_store_certificates{status=\"valid\"} %lld\n"
+		    "keyrited_store_certificates{status=\"revoked\"} %lld\n"
+		    "keyrited_store_certificates{status=\"pending\"} %lld\n"
+		    "keyrited_store_certificates{status=\"abandoned\"} %lld\n"
+		    "# HELP keyrited_crl_number The last CRL number handed "
+		    "out.\n# TYPE keyrited_crl_number gauge\n"
+		    "keyrited_crl_number %lld\n", (long long)info.valid,
+		    (long long)info.revoked, (long long)info.pending,
+		    (long long)info.abandoned, (long long)info.crl_number);
+	if (fclose(f) != 0)
+		return MHD_NO;
+	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, len, NULL);
+	free(buf);
+	return ret;
+}
+
+static enum MHD_Result
+pub_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct srv *s = cls;
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	struct kr_error e;
+	uint8_t *buf;
+	size_t len, i;
+	enum MHD_Result ret;
+	static int first;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	if (*con_cls == NULL) {
+		*con_cls = &first;	/* answer after the headers */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return send_err(c, NULL, 405, "method_not_allowed", "use GET",
+		    "GET, HEAD");
+	if (strcmp(url, "/healthz") == 0) {
+		if (atomic_load(&s->draining) ||
+		    kd_signer_pids(s->ca->signers, (pid_t[KD_SIGNERS_MAX]){ 0 },
+		    KD_SIGNERS_MAX) == 0)
+			return send_buf(c, 503, "text/plain", "unavailable\n",
+			    12, NULL);
+		return send_buf(c, 200, "text/plain", "ok\n", 3, NULL);
+	}
+	if (strcmp(url, "/metrics") == 0)
+		return metrics(c, s);
+	for (i = 0; i < sizeof(pubfiles) / sizeof(pubfiles[0]); i++)
+		if (strcmp(url, pubfiles[i].path) == 0)
+			break;
+	if (i == sizeof(pubfiles) / sizeof(pubfiles[0]))
+		return send_err(c, NULL, 404, "not_found", "no such path",
+		    NULL);
+	if (kd_path(s->ca->cfg.home, KD_PUBDIR, dir, &e) != KR_OK)
+		return MHD_NO;
+	snprintf(path, sizeof(path), "%s/%s", dir, pubfiles[i].file);
+	if (kr_file_read(path, 1 << 24, &buf, &len, &e) != KR_OK)
+		return send_err(c, NULL, 404, "not_found", "not published",
+		    NULL);
+	ret = send_buf(c, 200, pubfiles[i].ctype, buf, len, NULL);
+	free(buf);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listeners                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+listen_on(const char *hp, struct kr_error *err)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256], port[16];
+	int p, fd, one = 1;
+
+	if (kd_hostport(hp, host, sizeof(host), &p) != 0) {
+		kr_fail(err, KR_E_USAGE, "%s: not HOST:PORT", hp);
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%d", p);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+		kr_fail(err, KR_E_USAGE, "%s: cannot resolve %s", hp, host);
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, 256) != 0) {
+		kr_fail(err, KR_E_IO, "listen on %s: %s", hp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static struct MHD_Daemon *
+start_api(struct srv *s)
+{
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
+	    api_handler, s,
+	    MHD_OPTION_LISTEN_SOCKET, s->api_fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->ca->cfg.threads,
+	    MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+	    MHD_OPTION_HTTPS_MEM_TRUST, s->trust_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES,
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_END);
+}
+
+/* New serving certificate: a new API daemon on the same socket. */
+static enum kr_err
+serving_load(struct srv *s, struct ca_store *st, int force, time_t *renew_at,
+    struct kr_error *err)
+{
+	char *cert, *key, *full;
+	size_t a, b;
+	enum kr_err rc;
+
+	if ((rc = kd_serving_cert(s->ca, st, s->listen, force, &cert, &key,
+	    renew_at, err)) != KR_OK)
+		return rc;
+	a = strlen(cert);
+	b = strlen(s->ca->chain_pem);
+	if ((full = malloc(a + b + 1)) == NULL) {
+		sodium_memzero(key, strlen(key));
+		free(key);
+		free(cert);
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	}
+	memcpy(full, cert, a);
+	memcpy(full + a, s->ca->chain_pem, b + 1);
+	free(cert);
+	if (s->key_pem != NULL) {
+		sodium_memzero(s->key_pem, strlen(s->key_pem));
+		free(s->key_pem);
+	}
+	free(s->cert_pem);
+	s->cert_pem = full;
+	s->key_pem = key;
+	return KR_OK;
+}
+
+static void
+rotate_api(struct srv *s)
+{
+	struct MHD_Daemon *old = s->api, *nd;
+
+	if (old != NULL)
+		MHD_quiesce_daemon(old);
+	if ((nd = start_api(s)) == NULL) {
+		fprintf(stderr, "keyrited: cannot restart the API listener "
+		    "with the new certificate; keeping the old one\n");
+		return;
+	}
+	s->api = nd;
+	if (old != NULL)
+		MHD_stop_daemon(old);
+}
+
+/* ------------------------------------------------------------------ */
+/* The main loop                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+crl_now(struct srv *s, struct ca_store *st, time_t now)
+{
+	struct kr_error e;
+
+	if (kd_crl_publish(s->ca, st, now, &e) != KR_OK) {
+		fprintf(stderr, "keyrited: CRL: %s\n", e.msg);
+		return;
+	}
+	atomic_store(&M.crl_this_update, (long long)now);
+	atomic_fetch_add(&M.crl_published, 1);
+}
+
+int
+kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
+{
+	struct srv s;
+	struct ca_store *st = NULL;
+	struct ca_store_rec *pend = NULL;
+	struct ca_store_tidied td;
+	struct kr_error e;
+	sigset_t set;
+	siginfo_t si;
+	struct timespec tick = { 1, 0 };
+	char host[256], path[PATH_MAX];
+	time_t now, next_crl, next_tidy, renew_at;
+	size_t npend = 0, i;
+	int pub_fd = -1, port, sig, status = 1, waited;
+
+	memset(&s, 0, sizeof(s));
+	s.ca = ca;
+	s.api_fd = -1;
+	snprintf(s.listen, sizeof(s.listen), "%s", listen ? listen :
+	    ca->cfg.listen);
+	snprintf(s.publish, sizeof(s.publish), "%s", publish ? publish :
+	    ca->cfg.publish);
+	if (kd_hostport(s.listen, host, sizeof(host), &port) == 0 &&
+	    strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
+		snprintf(s.aud2, sizeof(s.aud2), "https://%s%s%s:%d",
+		    strchr(host, ':') ? "[" : "", host,
+		    strchr(host, ':') ? "]" : "", port);
+
+	/* Signals go to the main thread only, through sigtimedwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (kd_path(ca->cfg.home, KD_STORE, path, &e) != KR_OK ||
+	    ca_store_open(path, &st, &e) != KR_OK)
+		goto fail;
+	/* A crash left these: never signed, or never sent. */
+	if (ca_store_pending(st, &pend, &npend, &e) != KR_OK)
+		goto fail;
+	for (i = 0; i < npend; i++) {
+		if (ca_store_abandon(st, pend[i].id, &e) != KR_OK)
+			goto fail;
+		fprintf(stderr, "keyrited: serial %s was reserved but never "
+		    "committed; abandoned\n", pend[i].serial);
+	}
+	ca_store_recs_free(pend, npend);
+	if (kd_crl_seen(ca, st, &e) != KR_OK ||
+	    kd_signer_start(&ca->cfg, &ca->signers, &e) != KR_OK ||
+	    kd_publish_static(ca, &e) != KR_OK)
+		goto fail;
+	now = kr_now();
+	crl_now(&s, st, now);
+	if (atomic_load(&M.crl_published) == 0) {
+		snprintf(e.msg, sizeof(e.msg), "the first CRL could not be "
+		    "published");
+		goto fail;
+	}
+	if ((s.trust_pem = malloc(strlen(ca->chain_pem) +
+	    strlen(ca->root_pem) + 1)) == NULL)
+		goto fail;
+	strcpy(s.trust_pem, ca->chain_pem);
+	strcat(s.trust_pem, ca->root_pem);
+	if (serving_load(&s, st, 0, &renew_at, &e) != KR_OK)
+		goto fail;
+	if ((s.api_fd = listen_on(s.listen, &e)) < 0 ||
+	    (pub_fd = listen_on(s.publish, &e)) < 0)
+		goto fail;
+	if ((s.api = start_api(&s)) == NULL) {
+		snprintf(e.msg, sizeof(e.msg), "the API listener did not "
+		    "start (TLS key or certificate refused)");
+		goto fail;
+	}
+	s.pub = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL, pub_handler, &s,
+	    MHD_OPTION_LISTEN_SOCKET, pub_fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_END);
+	if (s.pub == NULL) {
+		snprintf(e.msg, sizeof(e.msg), "the publication listener did "
+		    "not start");
+		goto fail;
+	}
+	pub_fd = -1;
+	fprintf(stderr, "keyrited: serving the API on https://%s and "
+	    "publishing on http://%s (pid %ld)\n", s.listen, s.publish,
+	    (long)getpid());
+	next_crl = now + ca->cfg.crl_interval;
+	next_tidy = now;
+	for (;;) {
+		sig = sigtimedwait(&set, &si, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP) {
+			if (kd_provs_load(ca, &e) != KR_OK)
+				fprintf(stderr, "keyrited: SIGHUP: keeping the "
+				    "old provisioners: %s\n", e.msg);
+			else
+				fprintf(stderr, "keyrited: SIGHUP: %zu "
+				    "provisioner(s) loaded\n", ca->nprovs);
+		}
+		now = kr_now();
+		kd_signer_tend(ca->signers);
+		if (atomic_exchange(&s.crl_due, 0) || now >= next_crl) {
+			crl_now(&s, st, now);
+			next_crl = now + ca->cfg.crl_interval;
+		}
+		if (now >= next_tidy) {
+			if (ca_store_tidy(st, now, ca->cfg.retention, &td,
+			    &e) != KR_OK)
+				fprintf(stderr, "keyrited: tidy: %s\n", e.msg);
+			next_tidy = now + ca->cfg.tidy_interval;
+		}
+		if (now >= renew_at) {
+			if (serving_load(&s, st, 1, &renew_at, &e) != KR_OK) {
+				fprintf(stderr, "keyrited: renewing the serving "
+				    "certificate: %s\n", e.msg);
+				renew_at = now + 60;
+			} else
+				rotate_api(&s);
+		}
+	}
+	/* Drain: refuse new requests, let those in flight finish. */
+	fprintf(stderr, "keyrited: stopping; draining requests in flight\n");
+	atomic_store(&s.draining, 1);
+	MHD_quiesce_daemon(s.api);
+	for (waited = 0; atomic_load(&s.inflight) > 0 &&
+	    waited < DRAIN_SECONDS * 10; waited++)
+		usleep(100000);
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "keyrited serve: %s\n", e.msg[0] ? e.msg :
+	    "out of memory");
+out:
+	if (s.api != NULL)
+		MHD_stop_daemon(s.api);
+	if (s.pub != NULL)
+		MHD_stop_daemon(s.pub);
+	if (s.api_fd >= 0)
+		close(s.api_fd);
+	if (pub_fd >= 0)
+		close(pub_fd);
+	kd_signer_stop(ca->signers);
+	ca->signers = NULL;
+	ca_store_close(st);
+	if (s.key_pem != NULL) {
+		sodium_memzero(s.key_pem, strlen(s.key_pem));
+		free(s.key_pem);
+	}
+	free(s.cert_pem);
+	free(s.trust_pem);
+	return status;
+}

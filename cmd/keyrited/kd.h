@@ -1,0 +1,227 @@
+/*
+ * kd.h: keyrited, the online intermediate signer.  What its parts share:
+ * the configuration (config.c), the signer processes that hold the key
+ * (signer.c), the loaded CA and issuance (issue.c), and the HTTP
+ * listeners (http.c).  docs/signer.md is the operator's view,
+ * docs/api.md the client's.
+ */
+#ifndef KEYRITED_KD_H
+#define KEYRITED_KD_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/kr.h"
+#include "ca/ca.h"
+#include "ca/provisioner.h"
+#include "ca/store.h"
+#include "ca/token.h"
+#include "policy/profile.h"
+
+#define KD_CONFIG	"keyrited.yaml"
+#define KD_KEY		"intermediate.key"
+#define KD_CSR		"intermediate.csr"
+#define KD_CERT		"intermediate.pem"
+#define KD_ROOT		"root.pem"
+#define KD_ROOT_CRL	"root.crl"
+#define KD_STORE	"store.db"
+#define KD_PROVDIR	"provisioners"
+#define KD_PUBDIR	"publish"
+#define KD_TLSDIR	"tls"
+
+#define KD_SERIAL_PREFIX_LEN	3	/* bytes before 128 random bits */
+#define KD_BODY_MAX		65536	/* bytes of a request body */
+#define KD_SIGNERS_MAX		16
+#define KD_URL_MAX		512
+
+/* keyrited.yaml, strict: every key known, scalars only. */
+struct kd_config {
+	char		 home[PATH_MAX];
+	char		 subject[512];
+	char		 public_url[KD_URL_MAX];	/* CDP/AIA base */
+	char		 api_url[KD_URL_MAX];	/* token audience */
+	char		 listen[128];		/* HOST:PORT */
+	char		 publish[128];		/* HOST:PORT */
+	char		 key_token[1024];	/* PKCS#11 URI, or "" */
+	char		 key_module[PATH_MAX];	/* "" = default */
+	char		 pin_file[PATH_MAX];	/* with key_token */
+	char		 profile[64];		/* leaf profile */
+	long long	 default_lifetime;
+	long long	 max_lifetime;
+	long long	 crl_interval;		/* reissue period */
+	long long	 crl_grace;		/* nextUpdate = + this */
+	long long	 tidy_interval;
+	long long	 retention;		/* keep expired certs */
+	int		 signers;		/* signer processes */
+	int		 threads;		/* HTTP worker threads */
+	uint8_t		 serial_prefix[KD_SERIAL_PREFIX_LEN];
+	char		**admins;		/* admin provisioners */
+	size_t		 nadmins;
+};
+
+/* home/name into buf (PATH_MAX); KR_E_USAGE when too long. */
+enum kr_err	 kd_path(const char *home, const char *name, char *buf,
+		     struct kr_error *err);
+
+void		 kd_config_defaults(struct kd_config *c);
+enum kr_err	 kd_config_load(const char *home, struct kd_config *c,
+		     struct kr_error *err);
+enum kr_err	 kd_config_parse(const char *text, size_t len,
+		     const char *what, struct kd_config *c,
+		     struct kr_error *err);
+enum kr_err	 kd_config_write(const struct kd_config *c, int force,
+		     struct kr_error *err);
+void		 kd_config_free(struct kd_config *c);
+/* Split "host:port" / "[v6]:port"; -1 when malformed. */
+int		 kd_hostport(const char *s, char *host, size_t hostsz,
+		     int *port);
+
+/*
+ * The signer processes.  kd_signer_start forks c->signers children, each
+ * holding the intermediate key (from the key file or a logged-in token
+ * session) and nothing else, and talks to them over socketpairs.  A
+ * child signs a TBS only when it parses, names the intermediate as
+ * issuer, and (for certificates) is the pending reservation recorded in
+ * the store byte for byte.
+ */
+struct kd_signers;
+enum kr_err	 kd_signer_start(const struct kd_config *c,
+		     struct kd_signers **out, struct kr_error *err);
+void		 kd_signer_stop(struct kd_signers *);
+/* Respawn children that died; called from the main thread only. */
+void		 kd_signer_tend(struct kd_signers *);
+/* How many children answer (a ping round trip). */
+int		 kd_signer_alive(struct kd_signers *);
+/* pids of the children, for tests and metrics; returns how many. */
+size_t		 kd_signer_pids(struct kd_signers *, pid_t *pids, size_t n);
+/* The child: `keyrited _signer --home DIR` with the socket on fd 3. */
+int		 kd_signer_main(int argc, char **argv);
+
+/*
+ * One signature through the pool.  With store and rec set, the TBS is
+ * first reserved in the store (serial, TBS and metadata, durably) and
+ * id set, so the child can check what it signs and a crash between
+ * signature and commit leaves a pending row, never a lost serial.
+ */
+struct kd_sign_ctx {
+	struct kd_signers	*signers;
+	struct ca_store		*store;
+	struct ca_store_rec	*rec;
+	time_t			 now;
+	int64_t			 id;	/* -1 until reserved */
+};
+/* ca_signer.sign: arg is a struct kd_sign_ctx. */
+enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
+		     const unsigned char *msg, size_t len, unsigned char **sig,
+		     size_t *siglen, struct kr_error *err);
+
+/* The subjectKeyIdentifier of x in lower-case hex; 0 if it has none. */
+int		 kd_kid_hex(X509 *x, char *buf, size_t sz);
+
+/* A refusal as the API reports it. */
+struct kd_err {
+	int		 http;		/* 4xx/5xx */
+	const char	*code;		/* stable, docs/api.md */
+	struct kr_error	 e;
+};
+int		 kd_refuse(struct kd_err *, int http, const char *code,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The loaded CA: what serving, issuing and listing need. */
+struct kd_ca {
+	struct kd_config	 cfg;
+	X509			*cert;		/* the intermediate */
+	X509			*root;
+	char			*chain_pem;	/* intermediate, PEM */
+	char			*root_pem;
+	char			 kid[64];	/* intermediate SKI, hex */
+	struct pol_profile	 profile;
+	struct ca_signer	 signer;
+	struct kd_signers	*signers;
+	char			 crl_url[KD_URL_MAX + 32];
+	char			 issuer_url[KD_URL_MAX + 32];
+	pthread_rwlock_t	 provlock;
+	struct ca_prov		**provs;
+	size_t			 nprovs;
+};
+
+/*
+ * Load home's configuration, intermediate, root and profile (and, with
+ * with_provs, the provisioners).  Refuses a home that was never
+ * installed.  No signer yet: kd_ca_sign_local or kd_signer_start.
+ */
+enum kr_err	 kd_ca_load(const char *home, int with_provs,
+		     struct kd_ca *ca, struct kr_error *err);
+void		 kd_ca_free(struct kd_ca *ca);
+enum kr_err	 kd_provs_load(struct kd_ca *ca, struct kr_error *err);
+/* The provisioner named name, or NULL; hold provlock (read). */
+const struct ca_prov *kd_prov_find(const struct kd_ca *ca, const char *name);
+int		 kd_prov_is_admin(const struct kd_ca *ca, const char *name);
+
+/* One issuance: the certificate for pub with names, under policy. */
+struct kd_issue_req {
+	EVP_PKEY		*pub;
+	const char *const	*names;		/* names[0] is the CN */
+	size_t			 nnames;
+	long long		 lifetime;	/* 0: the default */
+	const struct ca_prov	*prov;		/* NULL: local admin */
+	const char		*provname;	/* recorded in the store */
+};
+struct kd_issued {
+	X509		*cert;
+	char		*serial;
+	long long	 lifetime;	/* what it got */
+	int		 capped;
+};
+int		 kd_issue(struct kd_ca *ca, struct ca_store *st,
+		     const struct kd_issue_req *r, struct kd_issued *out,
+		     struct kd_err *ke);
+void		 kd_issued_clear(struct kd_issued *);
+/* Public key of a CSR whose signature verifies; its CN and SANs. */
+int		 kd_csr_read(const char *pem, size_t len, X509_REQ **out,
+		     struct kd_err *ke);
+
+/*
+ * Issue the intermediate's next CRL from the store and publish it
+ * (DER and PEM, atomically) in home/publish/crl/.  *age_out: its
+ * thisUpdate.
+ */
+enum kr_err	 kd_crl_publish(struct kd_ca *ca, struct ca_store *st,
+		     time_t now, struct kr_error *err);
+/* Copy the root CRL and the certificates into home/publish/. */
+enum kr_err	 kd_publish_static(struct kd_ca *ca, struct kr_error *err);
+
+/* Raise the store's CRL number above the one published last. */
+enum kr_err	 kd_crl_seen(struct kd_ca *ca, struct ca_store *st,
+		     struct kr_error *err);
+
+/*
+ * The API's serving certificate and key (PEM, malloc'd; the key is
+ * wiped by the caller): the one in home/tls/ while less than two thirds
+ * of its life has passed, else a new one issued from the intermediate
+ * for api_url's host and listen's address (those inside the name
+ * constraints).  *renew_at: when to call again.
+ */
+enum kr_err	 kd_serving_cert(struct kd_ca *ca, struct ca_store *st,
+		     const char *listen, int force, char **cert_pem,
+		     char **key_pem, time_t *renew_at, struct kr_error *err);
+
+/* The HTTP side (http.c): serve until SIGTERM; exit status. */
+int		 kd_serve(struct kd_ca *ca, const char *listen,
+		     const char *publish);
+
+/* Subcommands. */
+int	 kd_cmd_init(int argc, char **argv);
+int	 kd_cmd_install(int argc, char **argv);
+int	 kd_cmd_provisioner(int argc, char **argv);
+int	 kd_cmd_serve(int argc, char **argv);
+int	 kd_cmd_issue(int argc, char **argv);
+int	 kd_cmd_certs(int argc, char **argv);
+int	 kd_cmd_revoke(int argc, char **argv);
+int	 kd_cmd_crl(int argc, char **argv);
+
+#endif /* KEYRITED_KD_H */

@@ -1,0 +1,676 @@
+/*
+ * signer.c: the processes that hold the intermediate key.
+ *
+ * The HTTP front parses everything that comes from the network and never
+ * holds the key.  Each signer is `keyrited _signer`, exec'd fresh (so no
+ * memory of the front's is in it) with one end of a socketpair on fd 3,
+ * and does one thing: sign a TBS it has checked.  A request is one
+ * SOCK_SEQPACKET message
+ *
+ *	u32 magic, u32 md nid, TBS (DER)
+ *
+ * and the answer is one message: a status byte (0 = signed) followed by
+ * the signature, or by an error text.  A signer signs a certificate TBS
+ * only when it names the intermediate as issuer and is byte for byte the
+ * reservation the front made in the store (status pending), and a CRL
+ * TBS only when it names the intermediate as issuer.  With the key in a
+ * token, each signer holds its own logged-in session (the pool is the
+ * set of signers) and reopens it once after a token error.
+ *
+ * The main thread respawns signers that died (kd_signer_tend); workers
+ * that find one dead try the next.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "kd.h"
+#include "common/file.h"
+#include "cmd/keyrite/cli.h"
+
+#define SIG_MAGIC	0x6b727331u	/* "krs1" */
+#define SIG_MSG_MAX	(CA_STORE_MAX_BLOB + 64)
+#define SIG_TIMEOUT_MS	15000
+#define SIG_FD		3
+
+struct signer {
+	int	fd;		/* -1 when dead */
+	pid_t	pid;
+	int	busy;
+};
+
+struct kd_signers {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	char		 home[PATH_MAX];
+	char		 exe[PATH_MAX];
+	int		 n;
+	struct signer	 s[KD_SIGNERS_MAX];
+	int		 stopping;
+};
+
+/* fork+exec one signer with its end of a fresh socketpair on fd 3. */
+static enum kr_err
+spawn(struct kd_signers *p, struct signer *s, struct kr_error *err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return kr_fail(err, KR_E_IO, "socketpair: %s",
+		    strerror(errno));
+	if ((pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return kr_fail(err, KR_E_IO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		/* Die with the front, whatever kills it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(sv[1], SIG_FD) != SIG_FD)
+			_exit(127);
+		execl(p->exe, "keyrited", "_signer", "--home", p->home,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	s->fd = sv[0];
+	s->pid = pid;
+	s->busy = 0;
+	return KR_OK;
+}
+
+/* One request/answer on fd; the answer's status and payload. */
+static enum kr_err
+roundtrip(int fd, const uint8_t *req, size_t reqlen, uint8_t *ans,
+    size_t *anslen, struct kr_error *err)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int r;
+
+	if (send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
+		return kr_fail(err, KR_E_IO, "signer: send: %s",
+		    strerror(errno));
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	do
+		r = poll(&pfd, 1, SIG_TIMEOUT_MS);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return kr_fail(err, KR_E_IO, "signer: no answer within %d s",
+		    SIG_TIMEOUT_MS / 1000);
+	if ((n = recv(fd, ans, SIG_MSG_MAX, 0)) <= 0)
+		return kr_fail(err, KR_E_IO, "signer: %s", n == 0 ?
+		    "it exited" : strerror(errno));
+	*anslen = (size_t)n;
+	return KR_OK;
+}
+
+static struct signer *
+take(struct kd_signers *p)
+{
+	struct signer *s = NULL;
+	int i, any;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		any = 0;
+		for (i = 0; i < p->n; i++) {
+			if (p->s[i].fd < 0)
+				continue;
+			any = 1;
+			if (!p->s[i].busy) {
+				s = &p->s[i];
+				s->busy = 1;
+				break;
+			}
+		}
+		if (s != NULL || !any || p->stopping)
+			break;
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+static void
+give(struct kd_signers *p, struct signer *s, int dead)
+{
+	pthread_mutex_lock(&p->mu);
+	s->busy = 0;
+	if (dead && s->fd >= 0) {
+		/* The main thread reaps and respawns it. */
+		kill(s->pid, SIGKILL);
+		close(s->fd);
+		s->fd = -1;
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Send one message to some live signer; retried once on another. */
+static enum kr_err
+ask(struct kd_signers *p, const uint8_t *req, size_t reqlen, uint8_t *ans,
+    size_t *anslen, struct kr_error *err)
+{
+	struct signer *s;
+	enum kr_err rc = KR_E_IO;
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if ((s = take(p)) == NULL)
+			return kr_fail(err, KR_E_IO, "no signer is running");
+		rc = roundtrip(s->fd, req, reqlen, ans, anslen, err);
+		give(p, s, rc != KR_OK);
+		if (rc == KR_OK)
+			return KR_OK;
+	}
+	return rc;
+}
+
+enum kr_err
+kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
+    size_t len, unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	struct kd_sign_ctx *c = arg;
+	uint8_t *req = NULL, *ans = NULL;
+	uint32_t hdr[2];
+	size_t anslen = 0;
+	enum kr_err rc;
+
+	*sig = NULL;
+	if (len > CA_STORE_MAX_BLOB)
+		return kr_fail(err, KR_E_USAGE, "TBS too large");
+	if (c->store != NULL && c->rec != NULL && c->id < 0) {
+		c->rec->tbs = msg;
+		c->rec->tbs_len = len;
+		rc = ca_store_reserve(c->store, c->rec, c->now, &c->id, err);
+		c->rec->tbs = NULL;
+		if (rc != KR_OK)
+			return rc;
+	}
+	if ((req = malloc(sizeof(hdr) + len)) == NULL ||
+	    (ans = malloc(SIG_MSG_MAX)) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	hdr[0] = SIG_MAGIC;
+	hdr[1] = (uint32_t)EVP_MD_get_type(md);
+	memcpy(req, hdr, sizeof(hdr));
+	memcpy(req + sizeof(hdr), msg, len);
+	if ((rc = ask(c->signers, req, sizeof(hdr) + len, ans, &anslen,
+	    err)) != KR_OK)
+		goto out;
+	if (anslen < 1) {
+		rc = kr_fail(err, KR_E_INTERNAL, "signer: empty answer");
+		goto out;
+	}
+	if (ans[0] != 0) {
+		rc = kr_fail(err, (enum kr_err)ans[0], "signer refused: %.*s",
+		    (int)(anslen - 1), (const char *)ans + 1);
+		goto out;
+	}
+	if ((*sig = malloc(anslen - 1)) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*sig, ans + 1, anslen - 1);
+	*siglen = anslen - 1;
+	rc = KR_OK;
+out:
+	free(req);
+	free(ans);
+	return rc;
+}
+
+enum kr_err
+kd_signer_start(const struct kd_config *c, struct kd_signers **out,
+    struct kr_error *err)
+{
+	struct kd_signers *p;
+	ssize_t n;
+	enum kr_err rc;
+	int i;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	snprintf(p->home, sizeof(p->home), "%s", c->home);
+	if ((n = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1)) <=
+	    0) {
+		free(p);
+		return kr_fail(err, KR_E_IO, "/proc/self/exe: %s",
+		    strerror(errno));
+	}
+	p->exe[n] = '\0';
+	p->n = c->signers;
+	for (i = 0; i < p->n; i++)
+		p->s[i].fd = -1;
+	for (i = 0; i < p->n; i++)
+		if ((rc = spawn(p, &p->s[i], err)) != KR_OK) {
+			kd_signer_stop(p);
+			return rc;
+		}
+	/* Each must load the key and answer a ping before we serve. */
+	if (kd_signer_alive(p) != p->n) {
+		kd_signer_stop(p);
+		return kr_fail(err, KR_E_STATE, "the signer processes did not "
+		    "start (their errors are above)");
+	}
+	*out = p;
+	return KR_OK;
+}
+
+int
+kd_signer_alive(struct kd_signers *p)
+{
+	uint32_t hdr[2] = { SIG_MAGIC, 0 };
+	uint8_t ans[SIG_MSG_MAX];
+	struct kr_error e;
+	size_t anslen;
+	int i, alive = 0, ok;
+
+	for (i = 0; i < p->n; i++) {
+		pthread_mutex_lock(&p->mu);
+		while (p->s[i].busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->s[i].fd < 0) {
+			pthread_mutex_unlock(&p->mu);
+			continue;
+		}
+		p->s[i].busy = 1;
+		pthread_mutex_unlock(&p->mu);
+		ok = roundtrip(p->s[i].fd, (uint8_t *)hdr, sizeof(hdr), ans,
+		    &anslen, &e) == KR_OK && anslen == 1 && ans[0] == 0;
+		give(p, &p->s[i], !ok);
+		alive += ok;
+	}
+	return alive;
+}
+
+void
+kd_signer_tend(struct kd_signers *p)
+{
+	struct kr_error e;
+	int i, st;
+
+	for (i = 0; i < p->n; i++) {
+		pthread_mutex_lock(&p->mu);
+		if (p->s[i].fd < 0 && !p->stopping) {
+			if (p->s[i].pid > 0)
+				waitpid(p->s[i].pid, &st, 0);
+			p->s[i].pid = 0;
+			if (spawn(p, &p->s[i], &e) != KR_OK)
+				fprintf(stderr, "keyrited: signer %d: %s\n",
+				    i, e.msg);
+			else
+				fprintf(stderr, "keyrited: signer %d "
+				    "restarted (pid %ld)\n", i,
+				    (long)p->s[i].pid);
+			pthread_cond_broadcast(&p->cv);
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+size_t
+kd_signer_pids(struct kd_signers *p, pid_t *pids, size_t n)
+{
+	size_t k = 0;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->n && k < n; i++)
+		if (p->s[i].fd >= 0)
+			pids[k++] = p->s[i].pid;
+	pthread_mutex_unlock(&p->mu);
+	return k;
+}
+
+void
+kd_signer_stop(struct kd_signers *p)
+{
+	int i, st;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = 1;
+	for (i = 0; i < p->n; i++) {
+		if (p->s[i].fd >= 0) {
+			close(p->s[i].fd);	/* EOF: the child exits */
+			p->s[i].fd = -1;
+		}
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->n; i++)
+		if (p->s[i].pid > 0)
+			waitpid(p->s[i].pid, &st, 0);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* The child                                                           */
+/* ------------------------------------------------------------------ */
+
+struct child {
+	struct kd_config	 cfg;
+	X509			*cert;
+	char			 kid[64];
+	EVP_PKEY		*soft;		/* key file */
+	struct cli_token	 tok;		/* or token */
+	int			 have_tok;
+	struct ca_signer	 signer;
+	struct ca_store		*store;
+};
+
+static enum kr_err
+child_key_file(struct child *c, struct kr_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	enum kr_err rc;
+
+	if ((rc = kd_path(c->cfg.home, KD_KEY, path, err)) != KR_OK)
+		return rc;
+	if ((f = fopen(path, "re")) == NULL)
+		return kr_fail(err, KR_E_NOTFOUND, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
+		fclose(f);
+		return kr_fail(err, KR_E_POLICY, "%s: group or others may "
+		    "read it; chmod 600 it (and consider the key "
+		    "compromised)", path);
+	}
+	c->soft = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (c->soft == NULL)
+		return kr_fail_ossl(err, KR_E_PARSE, "%s: not a PEM private "
+		    "key", path);
+	ca_signer_soft(&c->signer, c->soft);
+	return KR_OK;
+}
+
+static enum kr_err
+child_key_token(struct child *c, struct kr_error *err)
+{
+	struct cli_auth auth;
+	enum kr_err rc;
+
+	memset(&auth, 0, sizeof(auth));
+	auth.pin_file = c->cfg.pin_file;
+	auth.module = c->cfg.key_module[0] != '\0' ? c->cfg.key_module : NULL;
+	if ((rc = cli_token_open(c->cfg.key_token, &auth, 1, &c->tok, err)) !=
+	    KR_OK)
+		return rc;
+	c->have_tok = 1;
+	c->signer = c->tok.signer;
+	return KR_OK;
+}
+
+static enum kr_err
+child_key(struct child *c, struct kr_error *err)
+{
+	enum kr_err rc;
+
+	if (c->cfg.key_token[0] != '\0')
+		rc = child_key_token(c, err);
+	else
+		rc = child_key_file(c, err);
+	if (rc != KR_OK)
+		return rc;
+	if (EVP_PKEY_eq(c->signer.pub, X509_get0_pubkey(c->cert)) != 1) {
+		ERR_clear_error();
+		return kr_fail(err, KR_E_VERIFY, "the key does not match the "
+		    "installed intermediate certificate");
+	}
+	return KR_OK;
+}
+
+/* Parse a TBS by wrapping it as a signed object with a dummy signature. */
+static uint8_t *
+wrap_tbs(const uint8_t *tbs, size_t len, size_t *outlen)
+{
+	static const uint8_t tail[] = {
+		0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
+		0x03, 0x02,		/* ecdsa-with-SHA256 */
+		0x03, 0x01, 0x00	/* empty BIT STRING */
+	};
+	size_t body = len + sizeof(tail), h = 0;
+	uint8_t *b;
+
+	if (body > 0xffffff || (b = malloc(body + 5)) == NULL)
+		return NULL;
+	b[h++] = 0x30;
+	if (body < 0x80)
+		b[h++] = (uint8_t)body;
+	else if (body < 0x100) {
+		b[h++] = 0x81;
+		b[h++] = (uint8_t)body;
+	} else if (body < 0x10000) {
+		b[h++] = 0x82;
+		b[h++] = (uint8_t)(body >> 8);
+		b[h++] = (uint8_t)body;
+	} else {
+		b[h++] = 0x83;
+		b[h++] = (uint8_t)(body >> 16);
+		b[h++] = (uint8_t)(body >> 8);
+		b[h++] = (uint8_t)body;
+	}
+	memcpy(b + h, tbs, len);
+	memcpy(b + h + len, tail, sizeof(tail));
+	*outlen = h + body;
+	return b;
+}
+
+/* Is this TBS something we sign?  KR_OK or a refusal in err. */
+static enum kr_err
+child_check(struct child *c, const uint8_t *tbs, size_t len,
+    struct kr_error *err)
+{
+	const unsigned char *p;
+	struct ca_store_rec rec;
+	X509 *x = NULL;
+	X509_CRL *crl = NULL;
+	uint8_t *w;
+	size_t wlen;
+	char *serial = NULL;
+	enum kr_err rc;
+
+	if ((w = wrap_tbs(tbs, len, &wlen)) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	p = w;
+	x = d2i_X509(NULL, &p, (long)wlen);
+	if (x == NULL || p != w + wlen) {
+		X509_free(x);
+		x = NULL;
+		p = w;
+		crl = d2i_X509_CRL(NULL, &p, (long)wlen);
+		if (crl != NULL && p != w + wlen) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+	}
+	ERR_clear_error();
+	free(w);
+	if (x == NULL && crl == NULL)
+		return kr_fail(err, KR_E_PARSE, "neither a certificate nor a "
+		    "CRL");
+	if (X509_NAME_cmp(x != NULL ? X509_get_issuer_name(x) :
+	    X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) != 0) {
+		rc = kr_fail(err, KR_E_POLICY, "the issuer is not this "
+		    "intermediate");
+		goto out;
+	}
+	if (crl != NULL) {
+		rc = KR_OK;
+		goto out;
+	}
+	if ((serial = ca_serial_hex(X509_get0_serialNumber(x))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_store_get(c->store, c->kid, serial, &rec, err)) !=
+	    KR_OK) {
+		kr_error_prefix(err, "serial %s is not reserved", serial);
+		goto out;
+	}
+	if (rec.status != CA_STORE_PENDING || rec.tbs_len != len ||
+	    memcmp(rec.tbs, tbs, len) != 0)
+		rc = kr_fail(err, KR_E_POLICY, "serial %s: not the pending "
+		    "reservation's TBS", serial);
+	ca_store_rec_clear(&rec);
+out:
+	free(serial);
+	X509_free(x);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+static void
+child_answer(int fd, enum kr_err rc, const uint8_t *buf, size_t len,
+    const char *msg)
+{
+	uint8_t out[SIG_MSG_MAX];
+	size_t n;
+
+	out[0] = (uint8_t)rc;
+	if (rc == KR_OK) {
+		n = len < sizeof(out) - 1 ? len : sizeof(out) - 1;
+		memcpy(out + 1, buf, n);
+	} else {
+		n = strlen(msg);
+		if (n > 1000)
+			n = 1000;
+		memcpy(out + 1, msg, n);
+	}
+	(void)send(fd, out, n + 1, MSG_NOSIGNAL);
+}
+
+static enum kr_err
+child_sign(struct child *c, int nid, const uint8_t *tbs, size_t len,
+    unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	const EVP_MD *md;
+	enum kr_err rc;
+
+	if ((md = EVP_get_digestbynid(nid)) == NULL ||
+	    md != ca_md_for_key(c->signer.pub))
+		return kr_fail(err, KR_E_POLICY, "digest %d is not the one "
+		    "this key signs with", nid);
+	if ((rc = child_check(c, tbs, len, err)) != KR_OK)
+		return rc;
+	rc = c->signer.sign(c->signer.arg, md, tbs, len, sig, siglen, err);
+	if (rc == KR_E_PKCS11 && c->have_tok) {
+		/* A token error: reopen the session once and retry. */
+		fprintf(stderr, "keyrited signer: %s; reopening the token\n",
+		    err->msg);
+		cli_token_close(&c->tok);
+		c->have_tok = 0;
+		if ((rc = child_key_token(c, err)) != KR_OK)
+			return rc;
+		rc = c->signer.sign(c->signer.arg, md, tbs, len, sig, siglen,
+		    err);
+	}
+	return rc;
+}
+
+int
+kd_signer_main(int argc, char **argv)
+{
+	struct child c;
+	struct kr_error err;
+	uint8_t *msg = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen;
+	uint32_t hdr[2];
+	ssize_t n;
+	char path[PATH_MAX];
+	enum kr_err rc;
+	int status = 1;
+
+	memset(&c, 0, sizeof(c));
+	signal(SIGINT, SIG_IGN);	/* the front decides when we stop */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (argc != 3 || strcmp(argv[1], "--home") != 0) {
+		fprintf(stderr, "keyrited _signer is started by keyrited "
+		    "serve, not by hand\n");
+		return EXIT_USAGE;
+	}
+	if ((rc = kd_config_load(argv[2], &c.cfg, &err)) != KR_OK ||
+	    (rc = kd_path(argv[2], KD_CERT, path, &err)) != KR_OK ||
+	    (rc = ca_load_cert(path, &c.cert, &err)) != KR_OK)
+		goto fail;
+	if (!kd_kid_hex(c.cert, c.kid, sizeof(c.kid))) {
+		rc = kr_fail(&err, KR_E_PARSE, "the intermediate has no "
+		    "subjectKeyIdentifier");
+		goto fail;
+	}
+	if ((rc = kd_path(argv[2], KD_STORE, path, &err)) != KR_OK ||
+	    (rc = ca_store_open(path, &c.store, &err)) != KR_OK ||
+	    (rc = child_key(&c, &err)) != KR_OK)
+		goto fail;
+	if ((msg = malloc(SIG_MSG_MAX)) == NULL) {
+		rc = kr_fail(&err, KR_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		n = recv(SIG_FD, msg, SIG_MSG_MAX, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* the front closed: we are done */
+		if ((size_t)n < sizeof(hdr)) {
+			child_answer(SIG_FD, KR_E_PARSE, NULL, 0, "short");
+			continue;
+		}
+		memcpy(hdr, msg, sizeof(hdr));
+		if (hdr[0] != SIG_MAGIC) {
+			child_answer(SIG_FD, KR_E_PARSE, NULL, 0, "bad magic");
+			continue;
+		}
+		if ((size_t)n == sizeof(hdr)) {		/* ping */
+			child_answer(SIG_FD, KR_OK, NULL, 0, NULL);
+			continue;
+		}
+		rc = child_sign(&c, (int)hdr[1], msg + sizeof(hdr),
+		    (size_t)n - sizeof(hdr), &sig, &siglen, &err);
+		child_answer(SIG_FD, rc, sig, siglen, err.msg);
+		free(sig);
+		sig = NULL;
+	}
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "keyrited signer: %s\n", err.msg);
+out:
+	free(msg);
+	if (c.have_tok)
+		cli_token_close(&c.tok);
+	EVP_PKEY_free(c.soft);
+	X509_free(c.cert);
+	ca_store_close(c.store);
+	kd_config_free(&c.cfg);
+	return status;
+}
