@@ -30,6 +30,9 @@ static const struct {
 	{ "ceremony", cmd_ceremony, "scripted, witnessed key ceremonies: plan, "
 	    "run, rehearse, verify, report" },
 	{ "inspect", cmd_inspect, "show a certificate, CSR or CRL" },
+	{ "cert", cmd_cert, "certificates from the online signer: request, "
+	    "renew, revoke" },
+	{ "token", cmd_token, "one-time tokens for the online signer" },
 };
 
 static void

@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "ca/apireq.h"
 #include "common/file.h"
 
 #define DRAIN_SECONDS	30
@@ -272,84 +273,17 @@ send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
 	return send_json(c, 201, o);
 }
 
-/* ------------------------------------------------------------------ */
-/* Request bodies                                                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * The body as a JSON object whose members are all in allowed (strings
- * only); NULL after sending the refusal.
- */
-static json_t *
-body_object(struct MHD_Connection *c, struct req *q, const char *const *allowed,
-    enum MHD_Result *ret)
+/* Parse the body as kind; -1 after sending the refusal. */
+static int
+body_parse(struct MHD_Connection *c, struct req *q, enum ca_apireq_kind kind,
+    struct ca_apireq *r, enum MHD_Result *ret)
 {
-	json_error_t je;
-	json_t *o, *v;
-	const char *k;
-	char msg[300];
-	size_t i;
+	struct ca_apireq_err e;
 
-	o = json_loadb(q->body != NULL ? q->body : "", q->len,
-	    JSON_REJECT_DUPLICATES, &je);
-	if (o == NULL) {
-		snprintf(msg, sizeof(msg), "body: not JSON: %s (at byte "
-		    "%d)", je.text, je.position);
-		*ret = send_err(c, q, 400, "bad_json", msg, NULL);
-		return NULL;
-	}
-	if (!json_is_object(o)) {
-		json_decref(o);
-		*ret = send_err(c, q, 400, "bad_request", "body: a JSON "
-		    "object is expected", NULL);
-		return NULL;
-	}
-	json_object_foreach(o, k, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(k, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			snprintf(msg, sizeof(msg), "body: unknown member "
-			    "\"%.64s\"", k);
-			json_decref(o);
-			*ret = send_err(c, q, 400, "bad_request", msg, NULL);
-			return NULL;
-		}
-		if (!json_is_string(v)) {
-			snprintf(msg, sizeof(msg), "body: \"%s\" must be a "
-			    "string", k);
-			json_decref(o);
-			*ret = send_err(c, q, 400, "bad_request", msg, NULL);
-			return NULL;
-		}
-	}
-	return o;
-}
-
-static const char *
-member(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return v != NULL ? json_string_value(v) : NULL;
-}
-
-/* The lifetime member: 0 when absent, -1 after refusing. */
-static long long
-body_lifetime(struct MHD_Connection *c, struct req *q, json_t *o,
-    enum MHD_Result *ret)
-{
-	const char *s = member(o, "lifetime");
-	long long v;
-
-	if (s == NULL)
+	if (ca_apireq_parse(kind, q->body, q->len, r, &e) == 0)
 		return 0;
-	if ((v = kr_parse_duration(s, 's')) <= 0) {
-		*ret = send_err(c, q, 400, "bad_lifetime", "lifetime: not a "
-		    "duration (e.g. 24h, 90m)", NULL);
-		return -1;
-	}
-	return v;
+	*ret = send_err(c, q, (unsigned)e.http, e.code, e.msg, NULL);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -598,45 +532,26 @@ csr_names_ok(X509_REQ *csr, const char *const *names, size_t n, char *bad,
 static enum MHD_Result
 ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 {
-	static const char *const allowed[] = { "csr", "token", "lifetime",
-	    NULL };
 	struct ca_token_claims *cl = NULL;
+	struct ca_apireq ar;
 	struct kd_issue_req r;
 	struct kd_issued is;
 	struct kd_err ke;
 	struct kr_error e;
 	struct ca_store *st;
-	X509_REQ *csr = NULL;
 	const char **names = NULL;
-	const char *csrpem, *tok;
 	char bad[300], msg[400];
-	long long life;
 	size_t n = 0, i;
-	json_t *o;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
-	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+	if (body_parse(c, q, CA_APIREQ_SIGN, &ar, &ret) != 0)
 		return ret;
-	csrpem = member(o, "csr");
-	tok = member(o, "token");
-	if (csrpem == NULL || tok == NULL) {
-		ret = send_err(c, q, 400, "bad_request", csrpem == NULL ?
-		    "body: \"csr\" is required" : "body: \"token\" is "
-		    "required", NULL);
-		goto out;
-	}
-	if ((life = body_lifetime(c, q, o, &ret)) < 0)
-		goto out;
-	if (kd_csr_read(csrpem, strlen(csrpem), &csr, &ke) != 0) {
-		ret = send_kerr(c, q, &ke);
-		goto out;
-	}
 	if ((st = thread_store(s, &e)) == NULL) {
 		ret = send_err(c, q, 500, "internal", e.msg, NULL);
 		goto out;
 	}
-	if ((cl = token_check(c, q, s, st, tok, &ret)) == NULL)
+	if ((cl = token_check(c, q, s, st, ar.token, &ret)) == NULL)
 		goto out;
 	/* provlock is held from here. */
 	if ((names = calloc(cl->nsans + 1, sizeof(*names))) == NULL) {
@@ -647,17 +562,17 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	for (i = 0; i < cl->nsans; i++)
 		if (strcasecmp(cl->sans[i], cl->sub) != 0)
 			names[n++] = cl->sans[i];
-	if (!csr_names_ok(csr, names, n, bad, sizeof(bad))) {
+	if (!csr_names_ok(ar.csr, names, n, bad, sizeof(bad))) {
 		snprintf(msg, sizeof(msg), "the CSR asks for %s, which the "
 		    "token does not name", bad);
 		ret = send_err(c, q, 403, "csr_names", msg, NULL);
 		goto unlock;
 	}
 	memset(&r, 0, sizeof(r));
-	r.pub = X509_REQ_get0_pubkey(csr);
+	r.pub = X509_REQ_get0_pubkey(ar.csr);
 	r.names = names;
 	r.nnames = n;
-	r.lifetime = life;
+	r.lifetime = ar.lifetime;
 	r.prov = kd_prov_find(s->ca, cl->iss);
 	r.provname = cl->iss;
 	if (r.prov == NULL) {
@@ -674,16 +589,15 @@ unlock:
 out:
 	kd_issued_clear(&is);
 	ca_token_claims_free(cl);
-	X509_REQ_free(csr);
 	free(names);
-	json_decref(o);
+	ca_apireq_free(&ar);
 	return ret;
 }
 
 static enum MHD_Result
 ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 {
-	static const char *const allowed[] = { "lifetime", NULL };
+	struct ca_apireq ar;
 	struct ca_store_rec rec;
 	struct kd_issue_req r;
 	struct kd_issued is;
@@ -694,15 +608,13 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	char **names = NULL;
 	size_t n = 0;
 	long long life;
-	json_t *o;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
 	memset(&rec, 0, sizeof(rec));
-	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+	if (body_parse(c, q, CA_APIREQ_RENEW, &ar, &ret) != 0)
 		return ret;
-	if ((life = body_lifetime(c, q, o, &ret)) < 0)
-		goto out;
+	life = ar.lifetime;
 	if ((st = thread_store(s, &e)) == NULL) {
 		ret = send_err(c, q, 500, "internal", e.msg, NULL);
 		goto out;
@@ -738,71 +650,43 @@ out:
 	names_free(names, n);
 	ca_store_rec_clear(&rec);
 	X509_free(x);
-	json_decref(o);
+	ca_apireq_free(&ar);
 	return ret;
 }
 
 static enum MHD_Result
 ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 {
-	static const char *const allowed[] = { "serial", "reason", "token",
-	    NULL };
 	struct ca_token_claims *cl = NULL;
+	struct ca_apireq ar;
 	struct ca_store_rec rec, own;
 	struct kr_error e;
 	struct ca_store *st;
 	X509 *x = NULL;
-	const char *serial, *reason, *tok;
-	char when[32], msg[300], *lower = NULL;
-	int code = -1, locked = 0;
-	size_t i;
+	char when[32];
+	int locked = 0;
 	time_t now = kr_now();
-	json_t *o;
 	enum kr_err rc;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&own, 0, sizeof(own));
-	if ((o = body_object(c, q, allowed, &ret)) == NULL)
+	if (body_parse(c, q, CA_APIREQ_REVOKE, &ar, &ret) != 0)
 		return ret;
-	serial = member(o, "serial");
-	reason = member(o, "reason");
-	tok = member(o, "token");
-	if (reason != NULL && ((code = ca_reason_from_name(reason)) < 0 ||
-	    code == 6 || code == 8 || code == 2 || code == 10)) {
-		snprintf(msg, sizeof(msg), "reason \"%.64s\": not one of "
-		    "unspecified, keyCompromise, affiliationChanged, "
-		    "superseded, cessationOfOperation, privilegeWithdrawn",
-		    reason);
-		ret = send_err(c, q, 400, "bad_reason", msg, NULL);
-		goto out;
-	}
 	if ((st = thread_store(s, &e)) == NULL) {
 		ret = send_err(c, q, 500, "internal", e.msg, NULL);
 		goto out;
 	}
-	if (tok != NULL) {
-		if (serial == NULL) {
-			ret = send_err(c, q, 400, "bad_request", "body: "
-			    "\"serial\" is required with a token", NULL);
-			goto out;
-		}
-		if ((cl = token_check(c, q, s, st, tok, &ret)) == NULL)
+	if (ar.token != NULL) {
+		if ((cl = token_check(c, q, s, st, ar.token, &ret)) == NULL)
 			goto out;
 		locked = 1;
-		if ((lower = strdup(serial)) == NULL) {
-			ret = send_err(c, q, 500, "internal", "out of memory",
-			    NULL);
-			goto out;
-		}
-		for (i = 0; lower[i] != '\0'; i++)
-			lower[i] = (char)tolower((unsigned char)lower[i]);
-		if (strcmp(cl->sub, lower) != 0) {
+		if (strcmp(cl->sub, ar.serial) != 0) {
 			ret = send_err(c, q, 403, "not_authorized", "the "
 			    "token's subject is not this serial", NULL);
 			goto out;
 		}
-		if ((rc = ca_store_get(st, s->ca->kid, lower, &rec, &e)) !=
+		if ((rc = ca_store_get(st, s->ca->kid, ar.serial, &rec, &e)) !=
 		    KR_OK) {
 			ret = rc == KR_E_NOTFOUND || rc == KR_E_USAGE ?
 			    send_err(c, q, 404, "not_found", "no certificate "
@@ -820,7 +704,7 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 	} else {
 		if (client_cert(c, q, s, st, 0, &x, &own, &ret) != 0)
 			goto out;
-		if (serial != NULL && strcasecmp(serial, own.serial) != 0) {
+		if (ar.serial != NULL && strcmp(ar.serial, own.serial) != 0) {
 			ret = send_err(c, q, 403, "not_authorized", "a "
 			    "certificate can revoke only itself; use an admin "
 			    "provisioner's token for others", NULL);
@@ -834,7 +718,7 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		    "with this serial", NULL);
 		goto out;
 	}
-	if ((rc = ca_store_revoke(st, s->ca->kid, rec.serial, code, now,
+	if ((rc = ca_store_revoke(st, s->ca->kid, rec.serial, ar.reason, now,
 	    &e)) != KR_OK) {
 		ret = send_err(c, q, 500, "internal", e.msg, NULL);
 		goto out;
@@ -844,8 +728,8 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 	rfc3339(now, when);
 	q->answered = 1;
 	ret = send_json(c, 200, json_pack("{s:s, s:s, s:s}", "serial",
-	    rec.serial, "revoked_at", when, "reason", code >= 0 ?
-	    ca_reason_name(code) : "unspecified"));
+	    rec.serial, "revoked_at", when, "reason", ar.reason >= 0 ?
+	    ca_reason_name(ar.reason) : "unspecified"));
 out:
 	if (locked)
 		pthread_rwlock_unlock(&s->ca->provlock);
@@ -853,8 +737,7 @@ out:
 	ca_store_rec_clear(&rec);
 	ca_store_rec_clear(&own);
 	X509_free(x);
-	free(lower);
-	json_decref(o);
+	ca_apireq_free(&ar);
 	return ret;
 }
 

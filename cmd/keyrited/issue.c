@@ -267,40 +267,6 @@ kd_issued_clear(struct kd_issued *o)
 	memset(o, 0, sizeof(*o));
 }
 
-int
-kd_csr_read(const char *pem, size_t len, X509_REQ **out, struct kd_err *ke)
-{
-	BIO *b;
-	X509_REQ *r;
-	EVP_PKEY *pk;
-	int v;
-
-	*out = NULL;
-	if (len > INT_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return kd_refuse(ke, 500, "internal", "out of memory");
-	r = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
-	BIO_free(b);
-	ERR_clear_error();
-	if (r == NULL)
-		return kd_refuse(ke, 400, "bad_csr", "csr: not a PEM "
-		    "certificate request");
-	if ((pk = X509_REQ_get0_pubkey(r)) == NULL) {
-		X509_REQ_free(r);
-		ERR_clear_error();
-		return kd_refuse(ke, 400, "bad_csr", "csr: its public key "
-		    "cannot be read");
-	}
-	v = X509_REQ_verify(r, pk);
-	ERR_clear_error();
-	if (v != 1) {
-		X509_REQ_free(r);
-		return kd_refuse(ke, 400, "csr_signature", "csr: its "
-		    "signature does not verify");
-	}
-	*out = r;
-	return 0;
-}
-
 /* 3 prefix bytes and 16 random ones: positive, at most 20 octets. */
 static int
 serial_set(X509 *x, const uint8_t prefix[KD_SERIAL_PREFIX_LEN])

@@ -181,9 +181,6 @@ int		 kd_issue(struct kd_ca *ca, struct ca_store *st,
 		     const struct kd_issue_req *r, struct kd_issued *out,
 		     struct kd_err *ke);
 void		 kd_issued_clear(struct kd_issued *);
-/* Public key of a CSR whose signature verifies; its CN and SANs. */
-int		 kd_csr_read(const char *pem, size_t len, X509_REQ **out,
-		     struct kd_err *ke);
 
 /*
  * Issue the intermediate's next CRL from the store and publish it
