@@ -44,10 +44,13 @@ run keyrite hsm keygen --token 'pkcs11:token=lab-root' --pin-file pins/root-user
     --label root-2026 --type ec-p384
 run keyrite hsm keys --token 'pkcs11:token=lab-root' --pin-file pins/root-user.pin
 
-step "3. The self-signed root, constrained to lab.internal and 10.0.0.0/8"
+step "3. The self-signed root, constrained to lab.internal, 10.0.0.0/8 and this host's 127.0.0.1"
+# 127.0.0.1/32 because the lab's online signer and services run on this
+# machine's loopback; a production root names its own networks only.
 run keyrite root init --key 'pkcs11:token=lab-root;object=root-2026' \
     --pin-file pins/root-user.pin --subject 'CN=Example Lab Root,O=Example' \
-    --days 3650 --permitted-dns lab.internal --permitted-ip 10.0.0.0/8 --out root.pem
+    --days 3650 --permitted-dns lab.internal --permitted-ip 10.0.0.0/8 \
+    --permitted-ip 127.0.0.1/32 --out root.pem
 
 step "4. The issuing CA: its key in a second token, its CSR signed in that token"
 run keyrite hsm init-token --label lab-issuing --so-pin-file pins/int-so.pin --pin-file pins/int-user.pin
@@ -92,7 +95,7 @@ run certutil -A -d sql:nssdb -n root -t C,, -i root.pem
 run certutil -A -d sql:nssdb -n int -t ,, -i int.pem
 run certutil -V -d sql:nssdb -n int -u L
 
-step "10. No private key exists outside the tokens"
+step "10. No CA private key exists outside the tokens"
 if grep -rl -- '-----BEGIN .*PRIVATE KEY-----' "$demo" 2>/dev/null; then
 	echo "demo: a private key file exists; this is a bug" >&2
 	exit 1
@@ -100,6 +103,97 @@ fi
 echo "no PEM private key anywhere under $demo"
 run keyrite hsm keys --token 'pkcs11:token=lab-root' --pin-file pins/root-user.pin
 
+# ------------------------------------------------------------------
+# The online signer: its key in the issuing token, signed by the root,
+# issuing a short-lived leaf to a service over its HTTPS API.
+# ------------------------------------------------------------------
+
+# A free port on the loopback, starting from $1.
+free_port() {
+	local p=$1
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+api=$(free_port 18443)
+pub=$(free_port $((api + 1)))
+svc=$(free_port $((pub + 1)))
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+step "11. keyrited: the online intermediate's key, made inside the issuing token"
+run keyrited init --home signer --subject 'CN=Example Lab Online CA 1,O=Example' \
+    --public-url "http://127.0.0.1:$pub" --api-url "https://127.0.0.1:$api" \
+    --listen "127.0.0.1:$api" --publish "127.0.0.1:$pub" \
+    --token 'pkcs11:token=lab-issuing;object=online-2026' --pin-file pins/int-user.pin
+
+step "12. The root signs it; keyrited checks it chains to the root and installs it"
+run keyrite root sign --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --ca root.pem --csr signer/intermediate.csr \
+    --profile intermediate --days 365 --out online-int.pem
+run keyrited install --home signer --cert online-int.pem --root root.pem --root-crl root.crl
+
+step "13. A provisioner that may ask for *.web.lab.internal, for at most 72 h"
+run keyrited provisioner add --home signer --name web --allow '*.web.lab.internal' \
+    --max-lifetime 72h --out web.provisioner
+run keyrited serve -n --home signer
+printf '$ keyrited serve --home signer &\n'
+keyrited serve --home signer 2>signer.log &
+pids+=($!)
+for _ in $(seq 50); do
+	curl -sf "http://127.0.0.1:$pub/healthz" >/dev/null && break
+	sleep 0.2
+done
+run curl -sS "http://127.0.0.1:$pub/healthz"
+
+step "14. A service asks for its certificate (key made locally, 24 h by default)"
+run keyrite cert request --server "https://127.0.0.1:$api" --root root.pem \
+    --provisioner web.provisioner --name svc.web.lab.internal --out svc
+run keyrite inspect svc/cert.pem
+
+step "15. A TLS server with the leaf, checked by curl, GnuTLS and NSS against the root"
+printf '$ openssl s_server -accept %s -cert svc/cert.pem -key svc/key.pem -cert_chain svc/chain.pem -www &\n' "$svc"
+openssl s_server -quiet -accept "$svc" -cert svc/cert.pem -key svc/key.pem \
+    -cert_chain svc/chain.pem -www >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$svc") 2>/dev/null && break
+	sleep 0.1
+done
+run curl -sS -o /dev/null -w 'curl: HTTP %{http_code}, TLS verified\n' --cacert root.pem \
+    --resolve "svc.web.lab.internal:$svc:127.0.0.1" "https://svc.web.lab.internal:$svc/"
+run certtool --verify --load-ca-certificate root.pem --verify-hostname svc.web.lab.internal \
+    --verify-purpose 1.3.6.1.5.5.7.3.1 --infile svc/fullchain.pem
+run certutil -A -d sql:nssdb -n online -t ,, -i svc/chain.pem
+run certutil -A -d sql:nssdb -n svc -t ,, -i svc/cert.pem
+run certutil -V -d sql:nssdb -n svc -u V
+
+step "16. The service's key is compromised: it revokes its own certificate"
+run keyrite cert revoke --server "https://127.0.0.1:$api" --root root.pem --dir svc \
+    --reason keyCompromise
+cdp=$(openssl x509 -in svc/cert.pem -noout -ext crlDistributionPoints | sed -n 's/.*URI://p')
+echo "the leaf's CRL distribution point: $cdp"
+# keyrited reissues the CRL within a second or two of a revocation.
+serial=$(openssl x509 -in svc/cert.pem -noout -serial | cut -d= -f2)
+for _ in $(seq 50); do
+	curl -sf "$cdp" -o online.crl
+	openssl crl -inform DER -in online.crl -noout -text | grep -qi "$serial" && break
+	sleep 0.2
+done
+run openssl crl -inform DER -in online.crl -out online-crl.pem
+printf '$ openssl verify -crl_check -CAfile root.pem -untrusted svc/chain.pem -CRLfile online-crl.pem svc/cert.pem\n'
+if openssl verify -crl_check -CAfile root.pem -untrusted svc/chain.pem \
+    -CRLfile online-crl.pem svc/cert.pem 2>&1 | tee verify.out; then
+	echo "demo: the revoked leaf still verifies; this is a bug" >&2
+	exit 1
+fi
+grep -q 'certificate revoked' verify.out
+echo "(refused: the CRL at the leaf's CDP lists it as revoked)"
+run keyrited certs --home signer
+
 printf '\nThe lab CA is in %s:\n' "$demo"
 ls -l "$demo"/*.pem "$demo"/*.crl "$demo"/*.csr
 echo "Tokens: $demo/hsm (SOFTHSM2_CONF=$SOFTHSM2_CONF); root state: $demo/home"
+echo "Online signer: $demo/signer (stopped now; 'keyrited serve --home $demo/signer' restarts it)"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
-# `make demo`'s script runs end to end, refuses the rogue CSR, and leaves
-# no private key file behind.
+# `make demo`'s script runs end to end: the root refuses the rogue CSR,
+# no CA key exists outside the tokens, and the online signer issues a
+# leaf that curl, GnuTLS and NSS accept and whose revocation shows on
+# the CRL at the leaf's own CDP URL.
 
 load helpers
 
-@test "the demo runs end to end and writes no private key file" {
+@test "the demo runs end to end, and no CA key exists outside the tokens" {
 	export KEYRITE_DEMO_DIR="$BATS_TEST_TMPDIR/demo"
 	run "$KEYRITE_TOP/scripts/demo.sh"
 	expect 0 "no PEM private key anywhere"
@@ -12,6 +14,18 @@ load helpers
 	[[ "$output" == *"int.pem: OK"* ]]
 	[ -f "$KEYRITE_DEMO_DIR/root.pem" ] && [ -f "$KEYRITE_DEMO_DIR/int.pem" ]
 	[ -f "$KEYRITE_DEMO_DIR/root.crl" ]
+	# The online signer's part.
+	[[ "$output" == *"curl: HTTP 200, TLS verified"* ]]
+	[[ "$output" == *"Chain verification output: Verified."* ]]
+	[[ "$output" == *"certutil: certificate is valid"* ]]
+	[[ "$output" == *"certificate revoked"* ]]
+	[[ "$output" == *"(refused: the CRL at the leaf's CDP lists it as revoked)"* ]]
+	# The only private keys in files are the service's own and the
+	# daemon's TLS serving key; every CA key is in a token.
 	run grep -rl 'PRIVATE KEY' "$KEYRITE_DEMO_DIR"
-	[ -z "$output" ]
+	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = \
+	    "$KEYRITE_DEMO_DIR/signer/tls/serving.key $KEYRITE_DEMO_DIR/svc/key.pem " ]
+	# The daemon and the TLS server were stopped.
+	run pgrep -f "keyrited serve --home signer"
+	[ "$status" -ne 0 ]
 }
