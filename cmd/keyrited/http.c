@@ -117,20 +117,43 @@ struct srv {
 	atomic_int		 draining;
 };
 
-/* One store connection per worker thread (SQLite handles are not shared). */
-static __thread struct ca_store *tl_store;
+/*
+ * One store connection per worker thread (SQLite handles are not
+ * shared), closed when the thread exits.
+ */
+static pthread_key_t store_key;
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void
+store_close(void *p)
+{
+	ca_store_close(p);
+}
+
+static void
+store_key_make(void)
+{
+	(void)pthread_key_create(&store_key, store_close);
+}
 
 static struct ca_store *
 thread_store(struct srv *s, struct kr_error *err)
 {
+	struct ca_store *st;
 	char path[PATH_MAX];
 
-	if (tl_store != NULL)
-		return tl_store;
+	pthread_once(&store_once, store_key_make);
+	if ((st = pthread_getspecific(store_key)) != NULL)
+		return st;
 	if (kd_path(s->ca->cfg.home, KD_STORE, path, err) != KR_OK ||
-	    ca_store_open(path, &tl_store, err) != KR_OK)
+	    ca_store_open(path, &st, err) != KR_OK)
 		return NULL;
-	return tl_store;
+	if (pthread_setspecific(store_key, st) != 0) {
+		ca_store_close(st);
+		kr_fail(err, KR_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	return st;
 }
 
 struct req {

@@ -557,7 +557,8 @@ child_answer(int fd, enum kr_err rc, const uint8_t *buf, size_t len,
 	out[0] = (uint8_t)rc;
 	if (rc == KR_OK) {
 		n = len < sizeof(out) - 1 ? len : sizeof(out) - 1;
-		memcpy(out + 1, buf, n);
+		if (n > 0)
+			memcpy(out + 1, buf, n);
 	} else {
 		n = strlen(msg);
 		if (n > 1000)
