@@ -252,25 +252,6 @@ rfc3339(time_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static char *
-pem_of(X509 *x)
-{
-	BIO *b;
-	BUF_MEM *m;
-	char *s = NULL;
-
-	if ((b = BIO_new(BIO_s_mem())) != NULL &&
-	    PEM_write_bio_X509(b, x) == 1) {
-		BIO_get_mem_ptr(b, &m);
-		if ((s = malloc(m->length + 1)) != NULL) {
-			memcpy(s, m->data, m->length);
-			s[m->length] = '\0';
-		}
-	}
-	BIO_free(b);
-	return s;
-}
-
 static enum MHD_Result
 send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
     struct kd_issued *is)
@@ -281,7 +262,7 @@ send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
 
 	q->answered = 1;
 	atomic_fetch_add(&M.issued[q->ep], 1);
-	if ((pem = pem_of(is->cert)) == NULL)
+	if ((pem = kd_cert_pem(is->cert)) == NULL)
 		return send_err(c, q, 500, "internal", "out of memory", NULL);
 	ca_time_from_asn1(X509_get0_notBefore(is->cert), &t);
 	rfc3339(t, nb);

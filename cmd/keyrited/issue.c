@@ -63,9 +63,8 @@ kd_kid_hex(X509 *x, char *buf, size_t sz)
 	return 1;
 }
 
-/* PEM of one certificate, malloc'd. */
-static char *
-pem_cert(X509 *x)
+char *
+kd_cert_pem(X509 *x)
 {
 	BIO *b;
 	BUF_MEM *m;
@@ -226,8 +225,8 @@ kd_ca_load(const char *home, int with_provs, struct kd_ca *ca,
 		    ca->cfg.profile);
 		goto fail;
 	}
-	if ((ca->chain_pem = pem_cert(ca->cert)) == NULL ||
-	    (ca->root_pem = pem_cert(ca->root)) == NULL) {
+	if ((ca->chain_pem = kd_cert_pem(ca->cert)) == NULL ||
+	    (ca->root_pem = kd_cert_pem(ca->root)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -603,7 +602,7 @@ pub_cert(struct kd_ca *ca, const char *name, X509 *x, int der_too,
 	int len;
 	enum kr_err rc;
 
-	if ((pem = pem_cert(x)) == NULL)
+	if ((pem = kd_cert_pem(x)) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
 	snprintf(n2, sizeof(n2), "certs/%s.pem", name);
 	rc = pub_write(ca, n2, pem, strlen(pem), err);
@@ -780,7 +779,7 @@ kd_serving_cert(struct kd_ca *ca, struct ca_store *st, const char *listen,
 	}
 	BIO_get_mem_ptr(b, &m);
 	if ((*key_pem = malloc(m->length + 1)) == NULL ||
-	    (*cert_pem = pem_cert(is.cert)) == NULL) {
+	    (*cert_pem = kd_cert_pem(is.cert)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}

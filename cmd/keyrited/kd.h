@@ -119,6 +119,9 @@ enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
 		     const unsigned char *msg, size_t len, unsigned char **sig,
 		     size_t *siglen, struct kr_error *err);
 
+/* One certificate in PEM, malloc'd; NULL when out of memory. */
+char		*kd_cert_pem(X509 *x);
+
 /* The subjectKeyIdentifier of x in lower-case hex; 0 if it has none. */
 int		 kd_kid_hex(X509 *x, char *buf, size_t sz);
 
