@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,9 +188,60 @@ key_check(EVP_PKEY *k, const struct pol_profile *p, const char *what,
 	return KR_OK;
 }
 
-/* A fresh software key of the same type and size as pub. */
+/*
+ * Throwaway keys, one per type and size, made on first use and kept for
+ * the life of the process: they sign only what is thrown away, so a
+ * fresh one per certificate would buy nothing and cost a key generation
+ * (for RSA, a large one) on every issuance of the online signer.
+ */
+#define NTHROWAWAY 8
+static struct {
+	pthread_mutex_t	 mu;
+	char		 kind[NTHROWAWAY][72];
+	EVP_PKEY	*key[NTHROWAWAY];
+} throwaway = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static enum kr_err throwaway_make(EVP_PKEY *, EVP_PKEY **,
+    struct kr_error *);
+
+/* A software key of the same type and size as pub (caller frees). */
 static enum kr_err
 throwaway_key(EVP_PKEY *pub, EVP_PKEY **out, struct kr_error *err)
+{
+	char kind[72], group[64];
+	size_t n = 0, i;
+	enum kr_err rc;
+
+	*out = NULL;
+	if (EVP_PKEY_is_a(pub, "EC") &&
+	    EVP_PKEY_get_group_name(pub, group, sizeof(group), &n) == 1)
+		snprintf(kind, sizeof(kind), "EC:%s", group);
+	else
+		snprintf(kind, sizeof(kind), "%s:%d",
+		    EVP_PKEY_get0_type_name(pub) ?
+		    EVP_PKEY_get0_type_name(pub) : "?", EVP_PKEY_get_bits(pub));
+	ERR_clear_error();
+	pthread_mutex_lock(&throwaway.mu);
+	for (i = 0; i < NTHROWAWAY && throwaway.key[i] != NULL; i++)
+		if (strcmp(throwaway.kind[i], kind) == 0) {
+			EVP_PKEY_up_ref(throwaway.key[i]);
+			*out = throwaway.key[i];
+			pthread_mutex_unlock(&throwaway.mu);
+			return KR_OK;
+		}
+	if ((rc = throwaway_make(pub, out, err)) == KR_OK && i < NTHROWAWAY &&
+	    EVP_PKEY_up_ref(*out) == 1) {
+		snprintf(throwaway.kind[i], sizeof(throwaway.kind[i]), "%s",
+		    kind);
+		throwaway.key[i] = *out;
+	}
+	pthread_mutex_unlock(&throwaway.mu);
+	return rc;
+}
+
+/* A fresh software key of the same type and size as pub. */
+static enum kr_err
+throwaway_make(EVP_PKEY *pub, EVP_PKEY **out, struct kr_error *err)
 {
 	char group[64];
 	size_t n = 0;
@@ -2096,40 +2148,6 @@ signer_check(const struct ca_signer *s, EVP_PKEY *expect, const char *what,
 	return KR_OK;
 }
 
-/*
- * A copy of an unsigned TBS.  X509_dup cannot do this: it goes through
- * DER, and the empty signature AlgorithmIdentifier of a TBS that was
- * never signed does not encode.  Unique identifiers are not supported
- * (RFC 5280 4.1.2.8: CAs conforming to it do not generate them).
- */
-static X509 *
-cert_copy(X509 *tbs)
-{
-	const ASN1_BIT_STRING *iuid = NULL, *suid = NULL;
-	X509 *x;
-	int i;
-
-	X509_get0_uids(tbs, &iuid, &suid);
-	if (iuid != NULL || suid != NULL || (x = X509_new()) == NULL)
-		return NULL;
-	if (X509_set_version(x, X509_get_version(tbs)) != 1 ||
-	    X509_set_serialNumber(x, X509_get_serialNumber(tbs)) != 1 ||
-	    X509_set_issuer_name(x, X509_get_issuer_name(tbs)) != 1 ||
-	    X509_set_subject_name(x, X509_get_subject_name(tbs)) != 1 ||
-	    X509_set1_notBefore(x, X509_get0_notBefore(tbs)) != 1 ||
-	    X509_set1_notAfter(x, X509_get0_notAfter(tbs)) != 1 ||
-	    X509_get0_pubkey(tbs) == NULL ||
-	    X509_set_pubkey(x, X509_get0_pubkey(tbs)) != 1)
-		goto fail;
-	for (i = 0; i < X509_get_ext_count(tbs); i++)
-		if (X509_add_ext(x, X509_get_ext(tbs, i), -1) != 1)
-			goto fail;
-	return x;
-fail:
-	X509_free(x);
-	return NULL;
-}
-
 /* The same for a CRL TBS; the entries keep their order. */
 static X509_CRL *
 crl_copy(X509_CRL *tbs)
@@ -2167,21 +2185,35 @@ fail:
 }
 
 /*
- * Steps 1 and 2 of careful signing: a copy of tbs signed by a throwaway
- * key of signpub's type (which fixes the signature AlgorithmIdentifier
- * in the TBS), then linted.  *pre is the throwaway-signed copy.
+ * Steps 1 and 2 of careful signing: tbs signed by a throwaway key of
+ * signpub's type (which fixes the signature AlgorithmIdentifier in the
+ * TBS), then linted.  *pre is tbs again (a new reference).
  */
 static enum kr_err
 presign_cert(X509 *tbs, EVP_PKEY *signpub, const struct pol_profile *p,
     X509 *issuer, time_t now, X509 **pre, struct kr_error *err)
 {
+	const ASN1_BIT_STRING *iuid = NULL, *suid = NULL;
 	EVP_PKEY *tkey = NULL;
 	enum kr_err rc;
 
 	*pre = NULL;
 	if ((rc = throwaway_key(signpub, &tkey, err)) != KR_OK)
 		return rc;
-	if ((*pre = cert_copy(tbs)) == NULL ||
+	X509_get0_uids(tbs, &iuid, &suid);
+	if (iuid != NULL || suid != NULL) {
+		/* RFC 5280 4.1.2.8: conforming CAs do not make them. */
+		EVP_PKEY_free(tkey);
+		return kr_fail(err, KR_E_POLICY, "lint: unique-ids: the "
+		    "certificate has unique identifiers");
+	}
+	/*
+	 * Signed in place: a copy would cost a public key encoding, and
+	 * the signature fields are all the throwaway signature changes
+	 * (the real one is over the same TBS, with the same algorithm).
+	 */
+	*pre = tbs;
+	if (X509_up_ref(tbs) != 1 ||
 	    X509_sign(*pre, tkey, ca_md_for_key(signpub)) <= 0)
 		rc = kr_fail_ossl(err, KR_E_CRYPTO,
 		    "throwaway signature failed");
@@ -2318,7 +2350,8 @@ ca_sign_cert(X509 *tbs, const struct ca_signer *s, const struct pol_profile *p,
 		    "does not certify the signing key");
 		goto out;
 	}
-	if ((rc = pol_lint_cert(p, fin, issuer, now, err)) != KR_OK)
+	/* fin was parsed from the DER just assembled: lint it as it is. */
+	if ((rc = pol_lint_cert_parsed(p, fin, issuer, now, err)) != KR_OK)
 		goto out;
 	*out = fin;
 	fin = NULL;

@@ -145,8 +145,9 @@ enum kr_err	 ca_crl_build(X509 *issuer, const struct ca_revoked *rev,
  * Sign tbs with s the careful way: sign with a throwaway key of the same
  * type, lint against p/issuer, sign the same TBS bytes with s, assemble,
  * check the TBS encodings are identical and the signature verifies under
- * s->pub, lint again.  issuer NULL means self-signed.  tbs is not
- * modified; *out is a new certificate.
+ * s->pub, lint again.  issuer NULL means self-signed.  tbs keeps the
+ * throwaway signature (its to-be-signed fields are not changed); *out
+ * is a new certificate.
  */
 enum kr_err	 ca_sign_cert(X509 *tbs, const struct ca_signer *s,
 		     const struct pol_profile *p, X509 *issuer, time_t now,

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -191,6 +193,7 @@ struct ca_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_NSTMT];
 	char		*path;
+	int		 batch;		/* inside a group transaction */
 };
 
 static const struct {
@@ -318,12 +321,20 @@ step_once(struct ca_store *st, enum sid id)
 	return src == SQLITE_DONE || src == SQLITE_ROW ? SQLITE_OK : src;
 }
 
+/*
+ * Begin a transaction, or, inside a group's transaction, a savepoint
+ * that tx_end releases or rolls back alone.
+ */
 static enum kr_err
 tx_begin(struct ca_store *st, struct kr_error *err)
 {
 	int src;
 
-	if ((src = step_once(st, S_BEGIN)) != SQLITE_OK)
+	if (st->batch)
+		src = sqlite3_exec(st->db, "SAVEPOINT op", NULL, NULL, NULL);
+	else
+		src = step_once(st, S_BEGIN);
+	if (src != SQLITE_OK)
 		return db_fail(st, src, err, "cannot begin a transaction");
 	return KR_OK;
 }
@@ -338,6 +349,15 @@ tx_end(struct ca_store *st, enum kr_err rc, struct kr_error *err)
 {
 	int src;
 
+	if (st->batch) {
+		if (rc != KR_OK)
+			(void)sqlite3_exec(st->db, "ROLLBACK TO op", NULL,
+			    NULL, NULL);
+		if ((src = sqlite3_exec(st->db, "RELEASE op", NULL, NULL,
+		    NULL)) != SQLITE_OK && rc == KR_OK)
+			rc = db_fail(st, src, err, "cannot release");
+		return rc;
+	}
 	if (rc == KR_OK) {
 		if ((src = step_once(st, S_COMMIT)) == SQLITE_OK)
 			return KR_OK;
@@ -1678,4 +1698,195 @@ ca_store_info(struct ca_store *st, struct ca_store_info *out,
 out:
 	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Group commit                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One connection shared by threads.  An operation takes the mutex, opens
+ * the group transaction if none is open, runs inside it (as a savepoint
+ * when it has several statements), and then either commits the group
+ * (when no other thread is waiting to add its own operation) or waits
+ * for the thread that will.  Every caller returns only after the COMMIT
+ * that holds its change is durable, as with the plain calls; a full
+ * group costs one fsync.  A failed COMMIT fails every operation in that
+ * group and every later one: the store is then in doubt, and the
+ * daemon must be restarted.
+ */
+struct ca_store_group {
+	struct ca_store	*st;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	atomic_int	 arriving;	/* threads waiting for mu */
+	int		 open;		/* the group transaction is open */
+	uint64_t	 gen;		/* the open (or last) group */
+	uint64_t	 done;		/* last group committed */
+	uint64_t	 failed;	/* first group that failed, or 0 */
+	struct kr_error	 fail;
+};
+
+enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_COMMIT, GOP_ABANDON, GOP_REVOKE };
+
+struct gop {
+	enum gop_kind			 kind;
+	const char			*a, *b;	/* provisioner/jti, kid/serial */
+	time_t				 t1, t2;
+	const struct ca_store_rec	*rec;
+	int64_t				 id, *idp;
+	const uint8_t			*der;
+	size_t				 len;
+	int				 reason;
+};
+
+enum kr_err
+ca_store_group_open(const char *path, struct ca_store_group **out,
+    struct kr_error *err)
+{
+	struct ca_store_group *g;
+	enum kr_err rc;
+
+	*out = NULL;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
+		free(g);
+		return rc;
+	}
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	*out = g;
+	return KR_OK;
+}
+
+void
+ca_store_group_close(struct ca_store_group *g)
+{
+	if (g == NULL)
+		return;
+	ca_store_close(g->st);
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	free(g);
+}
+
+static enum kr_err
+gop_run(struct ca_store *st, const struct gop *o, struct kr_error *err)
+{
+	switch (o->kind) {
+	case GOP_JTI:
+		return ca_store_jti_use(st, o->a, o->b, o->t1, o->t2, err);
+	case GOP_RESERVE:
+		return ca_store_reserve(st, o->rec, o->t1, o->idp, err);
+	case GOP_COMMIT:
+		return ca_store_commit(st, o->id, o->der, o->len, err);
+	case GOP_ABANDON:
+		return ca_store_abandon(st, o->id, err);
+	case GOP_REVOKE:
+		return ca_store_revoke(st, o->a, o->b, o->reason, o->t1, err);
+	}
+	return kr_fail(err, KR_E_INTERNAL, "unknown group operation");
+}
+
+static enum kr_err
+group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
+{
+	struct ca_store *st = g->st;
+	uint64_t my;
+	int src;
+	enum kr_err rc;
+
+	atomic_fetch_add(&g->arriving, 1);
+	pthread_mutex_lock(&g->mu);
+	atomic_fetch_sub(&g->arriving, 1);
+	if (g->failed != 0) {
+		*err = g->fail;
+		pthread_mutex_unlock(&g->mu);
+		return err->code;
+	}
+	if (!g->open) {
+		if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
+			rc = db_fail(st, src, err, "cannot begin a "
+			    "transaction");
+			pthread_mutex_unlock(&g->mu);
+			return rc;
+		}
+		g->open = 1;
+		g->gen++;
+	}
+	my = g->gen;
+	st->batch = 1;
+	rc = gop_run(st, o, err);
+	st->batch = 0;
+	if (atomic_load(&g->arriving) == 0) {
+		/* Nobody else is about to join: commit the group. */
+		if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
+			g->failed = my;
+			(void)db_fail(st, src, &g->fail, "cannot commit");
+			if (!sqlite3_get_autocommit(st->db))
+				(void)step_once(st, S_ROLLBACK);
+		}
+		g->open = 0;
+		g->done = my;
+		pthread_cond_broadcast(&g->cv);
+	} else
+		while (g->done < my)
+			pthread_cond_wait(&g->cv, &g->mu);
+	if (g->failed != 0 && g->failed <= my) {
+		*err = g->fail;
+		rc = err->code;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+enum kr_err
+ca_store_group_jti_use(struct ca_store_group *g, const char *provisioner,
+    const char *jti, time_t exp, time_t now, struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_JTI, .a = provisioner, .b = jti,
+	    .t1 = exp, .t2 = now };
+
+	return group_do(g, &o, err);
+}
+
+enum kr_err
+ca_store_group_reserve(struct ca_store_group *g,
+    const struct ca_store_rec *rec, time_t now, int64_t *id,
+    struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_RESERVE, .rec = rec, .t1 = now,
+	    .idp = id };
+
+	return group_do(g, &o, err);
+}
+
+enum kr_err
+ca_store_group_commit(struct ca_store_group *g, int64_t id,
+    const uint8_t *der, size_t len, struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_COMMIT, .id = id, .der = der,
+	    .len = len };
+
+	return group_do(g, &o, err);
+}
+
+enum kr_err
+ca_store_group_abandon(struct ca_store_group *g, int64_t id,
+    struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_ABANDON, .id = id };
+
+	return group_do(g, &o, err);
+}
+
+enum kr_err
+ca_store_group_revoke(struct ca_store_group *g, const char *issuer_kid,
+    const char *serial, int reason, time_t when, struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_REVOKE, .a = issuer_kid, .b = serial,
+	    .reason = reason, .t1 = when };
+
+	return group_do(g, &o, err);
 }

@@ -266,4 +266,35 @@ struct ca_store_info {
 enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
 		     struct kr_error *err);
 
+/*
+ * Group commit, for a server with many threads.  A group is one
+ * connection the threads share; each call does what the plain call of
+ * the same name does and returns once its change is durable, but the
+ * changes of the threads calling at the same time are committed
+ * together, in one transaction and one fsync (each in its own savepoint,
+ * so one failing leaves the others).  Several connections writing in
+ * parallel would instead wait for each other's locks.  Reads need no
+ * group: use a plain connection per thread, which sees only what is
+ * committed.  A failed COMMIT fails that group and every later call
+ * (KR_E_IO/KR_E_STATE): close the group and stop.
+ */
+struct ca_store_group;
+
+enum kr_err	 ca_store_group_open(const char *path,
+		     struct ca_store_group **out, struct kr_error *err);
+void		 ca_store_group_close(struct ca_store_group *);
+enum kr_err	 ca_store_group_jti_use(struct ca_store_group *,
+		     const char *provisioner, const char *jti, time_t exp,
+		     time_t now, struct kr_error *err);
+enum kr_err	 ca_store_group_reserve(struct ca_store_group *,
+		     const struct ca_store_rec *rec, time_t now, int64_t *id,
+		     struct kr_error *err);
+enum kr_err	 ca_store_group_commit(struct ca_store_group *, int64_t id,
+		     const uint8_t *der, size_t len, struct kr_error *err);
+enum kr_err	 ca_store_group_abandon(struct ca_store_group *, int64_t id,
+		     struct kr_error *err);
+enum kr_err	 ca_store_group_revoke(struct ca_store_group *,
+		     const char *issuer_kid, const char *serial, int reason,
+		     time_t when, struct kr_error *err);
+
 #endif /* CA_STORE_H */

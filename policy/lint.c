@@ -1581,9 +1581,26 @@ out:
  * Lint cert against profile p (see lint.h).  Rules run in a fixed
  * order and the first refusal is reported.
  */
+static enum kr_err lint_cert(const struct pol_profile *, X509 *, X509 *,
+    time_t, int, struct kr_error *);
+
 enum kr_err
 pol_lint_cert(const struct pol_profile *p, X509 *cert, X509 *issuer,
     time_t now, struct kr_error *err)
+{
+	return lint_cert(p, cert, issuer, now, 1, err);
+}
+
+enum kr_err
+pol_lint_cert_parsed(const struct pol_profile *p, X509 *cert, X509 *issuer,
+    time_t now, struct kr_error *err)
+{
+	return lint_cert(p, cert, issuer, now, 0, err);
+}
+
+static enum kr_err
+lint_cert(const struct pol_profile *p, X509 *cert, X509 *issuer, time_t now,
+    int reparse, struct kr_error *err)
 {
 	const STACK_OF(X509_EXTENSION) *exts;
 	ASN1_OCTET_STRING *ski = NULL;
@@ -1599,7 +1616,14 @@ pol_lint_cert(const struct pol_profile *p, X509 *cert, X509 *issuer,
 		    p == NULL ? "profile" : "certificate");
 		goto out;
 	}
-	if ((x = reparse_cert(cert)) == NULL) {
+	if (!reparse) {
+		/* Parsed from its DER already: lint it as it is. */
+		if (X509_up_ref(cert) != 1) {
+			rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		x = cert;
+	} else if ((x = reparse_cert(cert)) == NULL) {
 		rc = lfail(err, "encoding", "the certificate does not survive "
 		    "a DER round trip");
 		goto out;

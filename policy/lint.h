@@ -51,6 +51,14 @@ enum kr_err	 pol_lint_cert(const struct pol_profile *p, X509 *cert,
 		     X509 *issuer, time_t now, struct kr_error *err);
 
 /*
+ * The same for a certificate that was just parsed from the DER to be
+ * linted (d2i_X509), so the DER round trip is skipped: it would parse
+ * the same bytes again.
+ */
+enum kr_err	 pol_lint_cert_parsed(const struct pol_profile *p, X509 *cert,
+		     X509 *issuer, time_t now, struct kr_error *err);
+
+/*
  * Lint a CRL issued by issuer: version 2, issuer name, thisUpdate <=
  * now (+ POL_LINT_SKEW) < nextUpdate, nextUpdate within the issuer's
  * validity, CRL number

@@ -994,7 +994,6 @@ kd_cmd_issue(int argc, char **argv)
 	struct kd_issue_req r;
 	struct kd_issued is;
 	struct kd_err ke;
-	struct ca_store *st = NULL;
 	X509_REQ *req = NULL;
 	char path[PATH_MAX], **names = NULL, *serial;
 	long long life = 0;
@@ -1034,7 +1033,7 @@ kd_cmd_issue(int argc, char **argv)
 	}
 	ca.cfg.signers = 1;
 	if (kd_path(a.home, KD_STORE, path, &err) != KR_OK ||
-	    ca_store_open(path, &st, &err) != KR_OK ||
+	    ca_store_group_open(path, &ca.group, &err) != KR_OK ||
 	    kd_signer_start(&ca.cfg, &ca.signers, &err) != KR_OK)
 		goto fail;
 	memset(&r, 0, sizeof(r));
@@ -1043,7 +1042,7 @@ kd_cmd_issue(int argc, char **argv)
 	r.nnames = n;
 	r.lifetime = life;
 	r.provname = "local-admin";
-	if (kd_issue(&ca, st, &r, &is, &ke) != 0) {
+	if (kd_issue(&ca, &r, &is, &ke) != 0) {
 		err = ke.e;
 		kr_error_prefix(&err, "refused (%s)", ke.code);
 		goto fail;
@@ -1067,9 +1066,9 @@ out:
 		free(names[i]);
 	free(names);
 	X509_REQ_free(req);
-	ca_store_close(st);
 	if (loaded) {
 		kd_signer_stop(ca.signers);
+		ca_store_group_close(ca.group);
 		kd_ca_free(&ca);
 	}
 	kd_args_free(&a);

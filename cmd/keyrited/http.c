@@ -300,7 +300,7 @@ body_parse(struct MHD_Connection *c, struct req *q, enum ca_apireq_kind kind,
  */
 static struct ca_token_claims *
 token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
-    struct ca_store *st, const char *tok, enum MHD_Result *ret)
+    const char *tok, enum MHD_Result *ret)
 {
 	struct ca_token_issuer *iss = NULL;
 	struct ca_token_claims *cl = NULL;
@@ -331,8 +331,8 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 		    ca_token_err_code(te), e.msg, NULL);
 		goto fail;
 	}
-	if ((rc = ca_store_jti_use(st, cl->iss, cl->jti, (time_t)cl->exp, now,
-	    &e)) != KR_OK) {
+	if ((rc = ca_store_group_jti_use(s->ca->group, cl->iss, cl->jti,
+	    (time_t)cl->exp, now, &e)) != KR_OK) {
 		if (rc == KR_E_AUTH)
 			*ret = send_err(c, q, 401, strstr(e.msg, "expired") ?
 			    "token_expired" : "token_replayed", e.msg, NULL);
@@ -541,8 +541,6 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	struct kd_issue_req r;
 	struct kd_issued is;
 	struct kd_err ke;
-	struct kr_error e;
-	struct ca_store *st;
 	const char **names = NULL;
 	char bad[300], msg[400];
 	size_t n = 0, i;
@@ -551,11 +549,7 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	memset(&is, 0, sizeof(is));
 	if (body_parse(c, q, CA_APIREQ_SIGN, &ar, &ret) != 0)
 		return ret;
-	if ((st = thread_store(s, &e)) == NULL) {
-		ret = send_err(c, q, 500, "internal", e.msg, NULL);
-		goto out;
-	}
-	if ((cl = token_check(c, q, s, st, ar.token, &ret)) == NULL)
+	if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
 		goto out;
 	/* provlock is held from here. */
 	if ((names = calloc(cl->nsans + 1, sizeof(*names))) == NULL) {
@@ -584,7 +578,7 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 		    "was removed", NULL);
 		goto unlock;
 	}
-	if (kd_issue(s->ca, st, &r, &is, &ke) != 0)
+	if (kd_issue(s->ca, &r, &is, &ke) != 0)
 		ret = send_kerr(c, q, &ke);
 	else
 		ret = send_issued(c, q, s, &is);
@@ -644,7 +638,7 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 		ret = send_err(c, q, 403, "not_authorized", "the provisioner "
 		    "that issued this certificate was removed; request a new "
 		    "one", NULL);
-	else if (kd_issue(s->ca, st, &r, &is, &ke) != 0)
+	else if (kd_issue(s->ca, &r, &is, &ke) != 0)
 		ret = send_kerr(c, q, &ke);
 	else
 		ret = send_issued(c, q, s, &is);
@@ -682,7 +676,7 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		goto out;
 	}
 	if (ar.token != NULL) {
-		if ((cl = token_check(c, q, s, st, ar.token, &ret)) == NULL)
+		if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
 			goto out;
 		locked = 1;
 		if (strcmp(cl->sub, ar.serial) != 0) {
@@ -722,8 +716,8 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		    "with this serial", NULL);
 		goto out;
 	}
-	if ((rc = ca_store_revoke(st, s->ca->kid, rec.serial, ar.reason, now,
-	    &e)) != KR_OK) {
+	if ((rc = ca_store_group_revoke(s->ca->group, s->ca->kid, rec.serial,
+	    ar.reason, now, &e)) != KR_OK) {
 		ret = send_err(c, q, 500, "internal", e.msg, NULL);
 		goto out;
 	}
@@ -1107,7 +1101,8 @@ serving_load(struct srv *s, struct ca_store *st, int force, time_t *renew_at,
 	size_t a, b;
 	enum kr_err rc;
 
-	if ((rc = kd_serving_cert(s->ca, st, s->listen, force, &cert, &key,
+	(void)st;
+	if ((rc = kd_serving_cert(s->ca, s->listen, force, &cert, &key,
 	    renew_at, err)) != KR_OK)
 		return rc;
 	a = strlen(cert);
@@ -1165,6 +1160,33 @@ crl_now(struct srv *s, struct ca_store *st, time_t now)
 	atomic_fetch_add(&M.crl_published, 1);
 }
 
+/*
+ * SIGHUP: the admins list lives in the config, and `provisioner add
+ * --admin` writes it there; take the new list with the provisioners.
+ * Readers (ep_revoke) hold provlock.
+ */
+static enum kr_err
+admins_reload(struct kd_ca *ca, struct kr_error *err)
+{
+	struct kd_config nc;
+	char **old;
+	size_t nold;
+	enum kr_err rc;
+
+	if ((rc = kd_config_load(ca->cfg.home, &nc, err)) != KR_OK)
+		return rc;
+	pthread_rwlock_wrlock(&ca->provlock);
+	old = ca->cfg.admins;
+	nold = ca->cfg.nadmins;
+	ca->cfg.admins = nc.admins;
+	ca->cfg.nadmins = nc.nadmins;
+	nc.admins = old;
+	nc.nadmins = nold;
+	pthread_rwlock_unlock(&ca->provlock);
+	kd_config_free(&nc);
+	return KR_OK;
+}
+
 int
 kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 {
@@ -1215,7 +1237,8 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		    "committed; abandoned\n", pend[i].serial);
 	}
 	ca_store_recs_free(pend, npend);
-	if (kd_crl_seen(ca, st, &e) != KR_OK ||
+	if (ca_store_group_open(path, &ca->group, &e) != KR_OK ||
+	    kd_crl_seen(ca, st, &e) != KR_OK ||
 	    kd_signer_start(&ca->cfg, &ca->signers, &e) != KR_OK ||
 	    kd_publish_static(ca, &e) != KR_OK)
 		goto fail;
@@ -1263,6 +1286,9 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGHUP) {
+			if (admins_reload(ca, &e) != KR_OK)
+				fprintf(stderr, "keyrited: SIGHUP: keeping the "
+				    "old admins: %s\n", e.msg);
 			if (kd_provs_load(ca, &e) != KR_OK)
 				fprintf(stderr, "keyrited: SIGHUP: keeping the "
 				    "old provisioners: %s\n", e.msg);
@@ -1314,6 +1340,8 @@ out:
 		close(pub_fd);
 	kd_signer_stop(ca->signers);
 	ca->signers = NULL;
+	ca_store_group_close(ca->group);
+	ca->group = NULL;
 	ca_store_close(st);
 	if (s.key_pem != NULL) {
 		sodium_memzero(s.key_pem, strlen(s.key_pem));

@@ -315,8 +315,8 @@ sans_json(const char *const *names, size_t n)
 }
 
 int
-kd_issue(struct kd_ca *ca, struct ca_store *st, const struct kd_issue_req *r,
-    struct kd_issued *out, struct kd_err *ke)
+kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
+    struct kd_err *ke)
 {
 	const char **dns = NULL, **ip = NULL;
 	struct ca_leaf_req lr;
@@ -431,7 +431,7 @@ kd_issue(struct kd_ca *ca, struct ca_store *st, const struct kd_issue_req *r,
 	rec.provisioner = r->provname;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.signers = ca->signers;
-	ctx.store = st;
+	ctx.group = ca->group;
 	ctx.rec = &rec;
 	ctx.now = now;
 	ctx.id = -1;
@@ -440,7 +440,8 @@ kd_issue(struct kd_ca *ca, struct ca_store *st, const struct kd_issue_req *r,
 	if ((rc = ca_sign_cert(tbs, &signer, &ca->profile, ca->cert, now,
 	    &cert, &e)) != KR_OK) {
 		if (ctx.id >= 0)
-			(void)ca_store_abandon(st, ctx.id, &(struct kr_error){0});
+			(void)ca_store_group_abandon(ca->group, ctx.id,
+			    &(struct kr_error){0});
 		if (rc == KR_E_POLICY && ctx.id < 0)
 			refuse_err(ke, 403, "policy", &e);
 		else {
@@ -452,13 +453,15 @@ kd_issue(struct kd_ca *ca, struct ca_store *st, const struct kd_issue_req *r,
 		goto out;
 	}
 	if ((derlen = i2d_X509(cert, &der)) <= 0) {
-		(void)ca_store_abandon(st, ctx.id, &(struct kr_error){0});
+		(void)ca_store_group_abandon(ca->group, ctx.id,
+		    &(struct kr_error){0});
 		kd_refuse(ke, 500, "internal", "cannot encode the "
 		    "certificate");
 		goto out;
 	}
 	/* Durable before anyone sees it. */
-	if (ca_store_commit(st, ctx.id, der, (size_t)derlen, &e) != KR_OK) {
+	if (ca_store_group_commit(ca->group, ctx.id, der, (size_t)derlen,
+	    &e) != KR_OK) {
 		fprintf(stderr, "keyrited: committing %s: %s\n", out->serial,
 		    e.msg);
 		refuse_err(ke, 500, "internal", &e);
@@ -710,8 +713,7 @@ serving_names(struct kd_ca *ca, const char *listen, char names[2][256])
 }
 
 enum kr_err
-kd_serving_cert(struct kd_ca *ca, struct ca_store *st, const char *listen,
-    int force, char **cert_pem, char **key_pem, time_t *renew_at,
+kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem, char **key_pem, time_t *renew_at,
     struct kr_error *err)
 {
 	char dir[PATH_MAX], cpath[PATH_MAX + 16], kpath[PATH_MAX + 16];
@@ -767,7 +769,7 @@ kd_serving_cert(struct kd_ca *ca, struct ca_store *st, const char *listen,
 	r.nnames = n;
 	r.lifetime = ca->cfg.default_lifetime;
 	r.provname = "keyrited-serving";
-	if (kd_issue(ca, st, &r, &is, &ke) != 0) {
+	if (kd_issue(ca, &r, &is, &ke) != 0) {
 		rc = kr_fail(err, KR_E_STATE, "serving certificate: %s",
 		    ke.e.msg);
 		goto out;

@@ -102,14 +102,14 @@ size_t		 kd_signer_pids(struct kd_signers *, pid_t *pids, size_t n);
 int		 kd_signer_main(int argc, char **argv);
 
 /*
- * One signature through the pool.  With store and rec set, the TBS is
+ * One signature through the pool.  With group and rec set, the TBS is
  * first reserved in the store (serial, TBS and metadata, durably) and
  * id set, so the child can check what it signs and a crash between
  * signature and commit leaves a pending row, never a lost serial.
  */
 struct kd_sign_ctx {
 	struct kd_signers	*signers;
-	struct ca_store		*store;
+	struct ca_store_group	*group;
 	struct ca_store_rec	*rec;
 	time_t			 now;
 	int64_t			 id;	/* -1 until reserved */
@@ -145,6 +145,7 @@ struct kd_ca {
 	struct pol_profile	 profile;
 	struct ca_signer	 signer;
 	struct kd_signers	*signers;
+	struct ca_store_group	*group;		/* issuance writes */
 	char			 crl_url[KD_URL_MAX + 32];
 	char			 issuer_url[KD_URL_MAX + 32];
 	pthread_rwlock_t	 provlock;
@@ -180,8 +181,7 @@ struct kd_issued {
 	long long	 lifetime;	/* what it got */
 	int		 capped;
 };
-int		 kd_issue(struct kd_ca *ca, struct ca_store *st,
-		     const struct kd_issue_req *r, struct kd_issued *out,
+int		 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 		     struct kd_err *ke);
 void		 kd_issued_clear(struct kd_issued *);
 
@@ -206,8 +206,7 @@ enum kr_err	 kd_crl_seen(struct kd_ca *ca, struct ca_store *st,
  * for api_url's host and listen's address (those inside the name
  * constraints).  *renew_at: when to call again.
  */
-enum kr_err	 kd_serving_cert(struct kd_ca *ca, struct ca_store *st,
-		     const char *listen, int force, char **cert_pem,
+enum kr_err	 kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem,
 		     char **key_pem, time_t *renew_at, struct kr_error *err);
 
 /* The HTTP side (http.c): serve until SIGTERM; exit status. */

@@ -42,7 +42,8 @@
 #include "cmd/keyrite/cli.h"
 
 #define SIG_MAGIC	0x6b727331u	/* "krs1" */
-#define SIG_MSG_MAX	(CA_STORE_MAX_BLOB + 64)
+#define SIG_MSG_MAX	(CA_STORE_MAX_BLOB + 64)	/* a request */
+#define SIG_ANS_MAX	2048		/* an answer: signature or error */
 #define SIG_TIMEOUT_MS	15000
 #define SIG_FD		3
 
@@ -113,7 +114,7 @@ roundtrip(int fd, const uint8_t *req, size_t reqlen, uint8_t *ans,
 	if (r <= 0)
 		return kr_fail(err, KR_E_IO, "signer: no answer within %d s",
 		    SIG_TIMEOUT_MS / 1000);
-	if ((n = recv(fd, ans, SIG_MSG_MAX, 0)) <= 0)
+	if ((n = recv(fd, ans, SIG_ANS_MAX, 0)) <= 0)
 		return kr_fail(err, KR_E_IO, "signer: %s", n == 0 ?
 		    "it exited" : strerror(errno));
 	*anslen = (size_t)n;
@@ -195,16 +196,17 @@ kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
 	*sig = NULL;
 	if (len > CA_STORE_MAX_BLOB)
 		return kr_fail(err, KR_E_USAGE, "TBS too large");
-	if (c->store != NULL && c->rec != NULL && c->id < 0) {
+	if (c->group != NULL && c->rec != NULL && c->id < 0) {
 		c->rec->tbs = msg;
 		c->rec->tbs_len = len;
-		rc = ca_store_reserve(c->store, c->rec, c->now, &c->id, err);
+		rc = ca_store_group_reserve(c->group, c->rec, c->now, &c->id,
+		    err);
 		c->rec->tbs = NULL;
 		if (rc != KR_OK)
 			return rc;
 	}
 	if ((req = malloc(sizeof(hdr) + len)) == NULL ||
-	    (ans = malloc(SIG_MSG_MAX)) == NULL) {
+	    (ans = malloc(SIG_ANS_MAX)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -281,7 +283,7 @@ int
 kd_signer_alive(struct kd_signers *p)
 {
 	uint32_t hdr[2] = { SIG_MAGIC, 0 };
-	uint8_t ans[SIG_MSG_MAX];
+	uint8_t ans[SIG_ANS_MAX];
 	struct kr_error e;
 	size_t anslen;
 	int i, alive = 0, ok;
@@ -447,103 +449,109 @@ child_key(struct child *c, struct kr_error *err)
 	return KR_OK;
 }
 
-/* Parse a TBS by wrapping it as a signed object with a dummy signature. */
-static uint8_t *
-wrap_tbs(const uint8_t *tbs, size_t len, size_t *outlen)
+/*
+ * One DER element at *p (within left bytes): its tag byte, where it
+ * starts and how long it is in all; *p moves past it unless enter is
+ * set, when it moves into its contents.  -1 when malformed.
+ */
+static int
+der_elem(const uint8_t **p, long *left, int enter, int *tag,
+    const uint8_t **start, long *total)
 {
-	static const uint8_t tail[] = {
-		0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04,
-		0x03, 0x02,		/* ecdsa-with-SHA256 */
-		0x03, 0x01, 0x00	/* empty BIT STRING */
-	};
-	size_t body = len + sizeof(tail), h = 0;
-	uint8_t *b;
+	const unsigned char *q = *p;
+	long len;
+	int t, cls, r;
 
-	if (body > 0xffffff || (b = malloc(body + 5)) == NULL)
-		return NULL;
-	b[h++] = 0x30;
-	if (body < 0x80)
-		b[h++] = (uint8_t)body;
-	else if (body < 0x100) {
-		b[h++] = 0x81;
-		b[h++] = (uint8_t)body;
-	} else if (body < 0x10000) {
-		b[h++] = 0x82;
-		b[h++] = (uint8_t)(body >> 8);
-		b[h++] = (uint8_t)body;
+	if (*left <= 0)
+		return -1;
+	*start = *p;
+	*tag = **p;
+	r = ASN1_get_object(&q, &len, &t, &cls, *left);
+	if (r & 0x80 || r & 0x01)	/* error, or indefinite length */
+		return -1;
+	*total = (long)(q - *p) + len;
+	if (*total > *left)
+		return -1;
+	if (enter) {
+		*left -= (long)(q - *p);
+		*p = q;
 	} else {
-		b[h++] = 0x83;
-		b[h++] = (uint8_t)(body >> 16);
-		b[h++] = (uint8_t)(body >> 8);
-		b[h++] = (uint8_t)body;
+		*left -= *total;
+		*p += *total;
 	}
-	memcpy(b + h, tbs, len);
-	memcpy(b + h + len, tail, sizeof(tail));
-	*outlen = h + body;
-	return b;
+	return 0;
 }
 
-/* Is this TBS something we sign?  KR_OK or a refusal in err. */
+/*
+ * Is this TBS something we sign?  Read with a small DER walker rather
+ * than a full certificate parse (which decodes the public key, the
+ * dearest part): a TBSCertificate v3 ([0] version, serial, signature
+ * algorithm, issuer) or a TBSCertList v2 (version 1, algorithm,
+ * issuer); the issuer must be this intermediate byte for byte, and a
+ * certificate must be the pending reservation in the store, byte for
+ * byte.
+ */
 static enum kr_err
 child_check(struct child *c, const uint8_t *tbs, size_t len,
     struct kr_error *err)
 {
-	const unsigned char *p;
+	const uint8_t *p = tbs, *el, *name;
+	const unsigned char *ip;
+	const uint8_t *serial_el = NULL;
 	struct ca_store_rec rec;
-	X509 *x = NULL;
-	X509_CRL *crl = NULL;
-	uint8_t *w;
-	size_t wlen;
+	ASN1_INTEGER *ai = NULL;
 	char *serial = NULL;
+	size_t namelen;
+	long left = (long)len, tot, serial_len = 0;
+	int tag, is_cert;
 	enum kr_err rc;
 
-	if ((w = wrap_tbs(tbs, len, &wlen)) == NULL)
-		return kr_fail(err, KR_E_NOMEM, "out of memory");
-	p = w;
-	x = d2i_X509(NULL, &p, (long)wlen);
-	if (x == NULL || p != w + wlen) {
-		X509_free(x);
-		x = NULL;
-		p = w;
-		crl = d2i_X509_CRL(NULL, &p, (long)wlen);
-		if (crl != NULL && p != w + wlen) {
-			X509_CRL_free(crl);
-			crl = NULL;
-		}
+	if (len > CA_STORE_MAX_BLOB ||
+	    der_elem(&p, &left, 1, &tag, &el, &tot) != 0 || tag != 0x30 ||
+	    tot != (long)len ||
+	    der_elem(&p, &left, 0, &tag, &el, &tot) != 0)
+		return kr_fail(err, KR_E_PARSE, "not a TBS structure");
+	is_cert = tag == 0xa0;
+	if (!is_cert && !(tag == 0x02 && tot == 3 && el[2] == 1))
+		return kr_fail(err, KR_E_PARSE, "neither a v3 certificate nor "
+		    "a v2 CRL");
+	if (is_cert) {
+		if (der_elem(&p, &left, 0, &tag, &el, &tot) != 0 ||
+		    tag != 0x02)
+			return kr_fail(err, KR_E_PARSE, "no serial");
+		serial_el = el;
+		serial_len = tot;
 	}
-	ERR_clear_error();
-	free(w);
-	if (x == NULL && crl == NULL)
-		return kr_fail(err, KR_E_PARSE, "neither a certificate nor a "
-		    "CRL");
-	if (X509_NAME_cmp(x != NULL ? X509_get_issuer_name(x) :
-	    X509_CRL_get_issuer(crl), X509_get_subject_name(c->cert)) != 0) {
-		rc = kr_fail(err, KR_E_POLICY, "the issuer is not this "
+	if (der_elem(&p, &left, 0, &tag, &el, &tot) != 0 || tag != 0x30 ||
+	    der_elem(&p, &left, 0, &tag, &el, &tot) != 0 || tag != 0x30)
+		return kr_fail(err, KR_E_PARSE, "no issuer");
+	if (X509_NAME_get0_der(X509_get_subject_name(c->cert), &name,
+	    &namelen) != 1 || (size_t)tot != namelen ||
+	    memcmp(el, name, namelen) != 0)
+		return kr_fail(err, KR_E_POLICY, "the issuer is not this "
 		    "intermediate");
-		goto out;
+	if (!is_cert)
+		return KR_OK;
+	ip = serial_el;
+	if ((ai = d2i_ASN1_INTEGER(NULL, &ip, serial_len)) == NULL ||
+	    (serial = ca_serial_hex(ai)) == NULL) {
+		ASN1_INTEGER_free(ai);
+		ERR_clear_error();
+		return kr_fail(err, KR_E_PARSE, "bad serial");
 	}
-	if (crl != NULL) {
-		rc = KR_OK;
-		goto out;
-	}
-	if ((serial = ca_serial_hex(X509_get0_serialNumber(x))) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
+	ASN1_INTEGER_free(ai);
 	if ((rc = ca_store_get(c->store, c->kid, serial, &rec, err)) !=
 	    KR_OK) {
 		kr_error_prefix(err, "serial %s is not reserved", serial);
-		goto out;
+		free(serial);
+		return rc;
 	}
 	if (rec.status != CA_STORE_PENDING || rec.tbs_len != len ||
 	    memcmp(rec.tbs, tbs, len) != 0)
 		rc = kr_fail(err, KR_E_POLICY, "serial %s: not the pending "
 		    "reservation's TBS", serial);
 	ca_store_rec_clear(&rec);
-out:
 	free(serial);
-	X509_free(x);
-	X509_CRL_free(crl);
 	return rc;
 }
 
@@ -551,7 +559,7 @@ static void
 child_answer(int fd, enum kr_err rc, const uint8_t *buf, size_t len,
     const char *msg)
 {
-	uint8_t out[SIG_MSG_MAX];
+	uint8_t out[SIG_ANS_MAX];
 	size_t n;
 
 	out[0] = (uint8_t)rc;
