@@ -445,7 +445,7 @@ kd_cmd_install(int argc, char **argv)
 	X509_STORE *xs = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	struct ca_store *st = NULL;
-	char path[PATH_MAX], fpr[KR_FPR_LEN];
+	char path[PATH_MAX], fpr[KR_FPR_LEN], subj[512];
 	int status = 1, v;
 
 	memset(&c, 0, sizeof(c));
@@ -514,8 +514,9 @@ kd_cmd_install(int argc, char **argv)
 	    ca_store_open(path, &st, &err) != KR_OK)
 		goto fail;
 	ca_cert_fingerprint(cert, fpr);
+	X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
 	printf("installed the intermediate in %s\n  subject: %s\n  SHA-256: "
-	    "%s\n", a.home, c.subject, fpr);
+	    "%s\n", a.home, subj, fpr);
 	ca_cert_fingerprint(root, fpr);
 	printf("  root SHA-256: %s\n", fpr);
 	if (crl != NULL)
@@ -616,7 +617,9 @@ name_ok(const char *s)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
 		    s[i] != '_' && s[i] != '-')
 			return 0;
-	return 1;
+	/* The names keyrited records for what it issues itself. */
+	return strcmp(s, "local-admin") != 0 &&
+	    strcmp(s, "keyrited-serving") != 0;
 }
 
 static int
@@ -643,7 +646,8 @@ prov_add_main(int argc, char **argv)
 	if (!name_ok(a.name)) {
 		kd_args_free(&a);
 		return cli_usage(&prov_add_cmd, "--name '%s': letters, digits, "
-		    "'.', '_' and '-' only, a letter or digit first", a.name);
+		    "'.', '_' and '-' only, a letter or digit first, and not "
+		    "local-admin or keyrited-serving", a.name);
 	}
 	if (kd_config_load(a.home, &c, &err) != KR_OK)
 		goto fail;
@@ -1218,7 +1222,7 @@ kd_cmd_revoke(int argc, char **argv)
 		return cli_usage(&revoke_cmd, "--serial is required");
 	}
 	if (a.reason != NULL && ((reason = ca_reason_from_name(a.reason)) <
-	    0 || reason == 6 || reason == 8)) {
+	    0 || reason == 2 || reason == 6 || reason == 8 || reason == 10)) {
 		kd_args_free(&a);
 		return cli_usage(&revoke_cmd, "--reason '%s' is not a reason "
 		    "keyrited uses (keyCompromise, superseded, ...)",

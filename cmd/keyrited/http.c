@@ -34,6 +34,7 @@
 #include "common/file.h"
 
 #define DRAIN_SECONDS	30
+#define CRL_RETRY	10	/* seconds after a failed CRL */
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -367,7 +368,7 @@ client_cert(struct MHD_Connection *c, struct req *q, struct srv *s,
 	const unsigned char *p;
 	unsigned int npeers = 0;
 	struct kr_error e;
-	char *serial = NULL, msg[200];
+	char *serial = NULL, msg[200], when[32];
 	time_t na;
 	int ok;
 
@@ -412,8 +413,9 @@ client_cert(struct MHD_Connection *c, struct req *q, struct srv *s,
 	}
 	if (ca_time_from_asn1(X509_get0_notAfter(*x), &na) != 0 ||
 	    na < kr_now()) {
+		rfc3339(na, when);
 		snprintf(msg, sizeof(msg), "the client certificate expired "
-		    "at %s; request a new one", "its notAfter");
+		    "at %s; request a new one", when);
 		*ret = send_err(c, q, 401, "cert_expired", msg, NULL);
 		goto fail;
 	}
@@ -634,7 +636,12 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	r.provname = rec.provisioner;
 	pthread_rwlock_rdlock(&s->ca->provlock);
 	r.prov = kd_prov_find(s->ca, rec.provisioner);
-	if (r.prov == NULL)
+	if (r.prov == NULL && (strcmp(rec.provisioner, "local-admin") == 0 ||
+	    strcmp(rec.provisioner, "keyrited-serving") == 0))
+		ret = send_err(c, q, 403, "not_authorized", "this certificate "
+		    "was issued locally (keyrited issue), not through a "
+		    "provisioner; renew it the same way", NULL);
+	else if (r.prov == NULL)
 		ret = send_err(c, q, 403, "not_authorized", "the provisioner "
 		    "that issued this certificate was removed; request a new "
 		    "one", NULL);
@@ -716,18 +723,23 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		    "with this serial", NULL);
 		goto out;
 	}
-	if ((rc = ca_store_group_revoke(s->ca->group, s->ca->kid, rec.serial,
-	    ar.reason, now, &e)) != KR_OK) {
-		ret = send_err(c, q, 500, "internal", e.msg, NULL);
-		goto out;
+	if (rec.status == CA_STORE_VALID) {
+		if ((rc = ca_store_group_revoke(s->ca->group, s->ca->kid,
+		    rec.serial, ar.reason, now, &e)) != KR_OK) {
+			ret = send_err(c, q, 500, "internal", e.msg, NULL);
+			goto out;
+		}
+		atomic_fetch_add(&M.revoked, 1);
+		atomic_store(&s->crl_due, 1);
+		rec.revoked_at = now;
+		rec.reason = ar.reason;
 	}
-	atomic_fetch_add(&M.revoked, 1);
-	atomic_store(&s->crl_due, 1);
-	rfc3339(now, when);
+	/* Revoked already: the first time and reason stand. */
+	rfc3339(rec.revoked_at, when);
 	q->answered = 1;
 	ret = send_json(c, 200, json_pack("{s:s, s:s, s:s}", "serial",
-	    rec.serial, "revoked_at", when, "reason", ar.reason >= 0 ?
-	    ca_reason_name(ar.reason) : "unspecified"));
+	    rec.serial, "revoked_at", when, "reason", rec.reason >= 0 ?
+	    ca_reason_name(rec.reason) : "unspecified"));
 out:
 	if (locked)
 		pthread_rwlock_unlock(&s->ca->provlock);
@@ -1131,33 +1143,40 @@ rotate_api(struct srv *s)
 {
 	struct MHD_Daemon *old = s->api, *nd;
 
-	if (old != NULL)
-		MHD_quiesce_daemon(old);
+	/*
+	 * The new daemon accepts on the same socket before the old one
+	 * stops accepting, so no connection is refused; connections still
+	 * open on the old one are closed (clients reconnect).
+	 */
 	if ((nd = start_api(s)) == NULL) {
-		fprintf(stderr, "keyrited: cannot restart the API listener "
+		fprintf(stderr, "keyrited: cannot start the API listener "
 		    "with the new certificate; keeping the old one\n");
 		return;
 	}
 	s->api = nd;
-	if (old != NULL)
+	if (old != NULL) {
+		MHD_quiesce_daemon(old);
 		MHD_stop_daemon(old);
+	}
 }
 
 /* ------------------------------------------------------------------ */
 /* The main loop                                                       */
 /* ------------------------------------------------------------------ */
 
-static void
+/* Issue and publish the CRL; 0, or -1 after saying why. */
+static int
 crl_now(struct srv *s, struct ca_store *st, time_t now)
 {
 	struct kr_error e;
 
 	if (kd_crl_publish(s->ca, st, now, &e) != KR_OK) {
 		fprintf(stderr, "keyrited: CRL: %s\n", e.msg);
-		return;
+		return -1;
 	}
 	atomic_store(&M.crl_this_update, (long long)now);
 	atomic_fetch_add(&M.crl_published, 1);
+	return 0;
 }
 
 /*
@@ -1299,8 +1318,10 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		now = kr_now();
 		kd_signer_tend(ca->signers);
 		if (atomic_exchange(&s.crl_due, 0) || now >= next_crl) {
-			crl_now(&s, st, now);
-			next_crl = now + ca->cfg.crl_interval;
+			if (crl_now(&s, st, now) == 0)
+				next_crl = now + ca->cfg.crl_interval;
+			else
+				next_crl = now + CRL_RETRY;
 		}
 		if (now >= next_tidy) {
 			if (ca_store_tidy(st, now, ca->cfg.retention, &td,

@@ -5,11 +5,13 @@
  * certificate committed before anyone sees it), publish CRLs and the CA
  * certificates, and keep the API's own serving certificate fresh.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,9 +548,28 @@ kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t now,
 	struct ca_signer signer;
 	ASN1_INTEGER *num = NULL;
 	X509_CRL *tbs = NULL, *crl = NULL;
+	char lpath[PATH_MAX];
 	size_t n = 0;
+	int lfd = -1;
 	enum kr_err rc;
 
+	/*
+	 * One CRL at a time, across processes (the daemon and `keyrited
+	 * revoke`): the number is taken and the files written under one
+	 * lock, so the file published last has the highest number.
+	 */
+	if ((rc = kd_path(ca->cfg.home, KD_PUBDIR, lpath, err)) != KR_OK ||
+	    (rc = kr_mkdirs(lpath, 0755, err)) != KR_OK ||
+	    (rc = kd_path(ca->cfg.home, KD_PUBDIR "/.crl.lock", lpath,
+	    err)) != KR_OK)
+		return rc;
+	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(lfd, LOCK_EX) != 0) {
+		rc = kr_fail(err, KR_E_IO, "%s: %s", lpath, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return rc;
+	}
 	if ((rc = ca_store_revoked_for_crl(st, ca->kid, now,
 	    ca->cfg.crl_interval, &rev, &n, err)) != KR_OK ||
 	    (rc = ca_store_next_crl_number(st, &num, err)) != KR_OK ||
@@ -565,6 +586,7 @@ kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t now,
 		goto out;
 	rc = pub_crl(ca, "intermediate", crl, err);
 out:
+	close(lfd);		/* and with it the lock */
 	ca_store_revoked_free(rev, n);
 	ASN1_INTEGER_free(num);
 	X509_CRL_free(tbs);
@@ -712,6 +734,19 @@ serving_names(struct kd_ca *ca, const char *listen, char names[2][256])
 	return n;
 }
 
+/* Does x name every one of names (after api_url or listen changed)? */
+static int
+serving_names_in(X509 *x, char names[2][256], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((is_ip(names[i]) ? X509_check_ip_asc(x, names[i], 0) :
+		    X509_check_host(x, names[i], 0, 0, NULL)) != 1)
+			return 0;
+	return 1;
+}
+
 enum kr_err
 kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem, char **key_pem, time_t *renew_at,
     struct kr_error *err)
@@ -737,11 +772,15 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 		return rc;
 	snprintf(cpath, sizeof(cpath), "%s/serving.pem", dir);
 	snprintf(kpath, sizeof(kpath), "%s/serving.key", dir);
+	if ((n = serving_names(ca, listen, names)) == 0)
+		return kr_fail(err, KR_E_POLICY, "no name for the serving "
+		    "certificate lies inside the name constraints: set "
+		    "api_url to a name the root permits");
 	if (!force && ca_load_cert(cpath, &x, err) == KR_OK &&
 	    ca_time_from_asn1(X509_get0_notBefore(x), &nb) == 0 &&
 	    ca_time_from_asn1(X509_get0_notAfter(x), &na) == 0 &&
 	    X509_check_issued(ca->cert, x) == X509_V_OK &&
-	    now < nb + (na - nb) * 2 / 3) {
+	    now < nb + (na - nb) * 2 / 3 && serving_names_in(x, names, n)) {
 		*renew_at = nb + (na - nb) * 2 / 3;
 		*cert_pem = read_text(cpath);
 		*key_pem = read_text(kpath);
@@ -754,11 +793,6 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	} else
 		X509_free(x);
 	ERR_clear_error();
-
-	if ((n = serving_names(ca, listen, names)) == 0)
-		return kr_fail(err, KR_E_POLICY, "no name for the serving "
-		    "certificate lies inside the name constraints: set "
-		    "api_url to a name the root permits");
 	nv[0] = names[0];
 	nv[1] = names[1];
 	if ((key = EVP_EC_gen("P-256")) == NULL)

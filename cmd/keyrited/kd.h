@@ -187,8 +187,8 @@ void		 kd_issued_clear(struct kd_issued *);
 
 /*
  * Issue the intermediate's next CRL from the store and publish it
- * (DER and PEM, atomically) in home/publish/crl/.  *age_out: its
- * thisUpdate.
+ * (DER and PEM, atomically) in home/publish/crl/, one process at a
+ * time.
  */
 enum kr_err	 kd_crl_publish(struct kd_ca *ca, struct ca_store *st,
 		     time_t now, struct kr_error *err);
@@ -221,6 +221,5 @@ int	 kd_cmd_serve(int argc, char **argv);
 int	 kd_cmd_issue(int argc, char **argv);
 int	 kd_cmd_certs(int argc, char **argv);
 int	 kd_cmd_revoke(int argc, char **argv);
-int	 kd_cmd_crl(int argc, char **argv);
 
 #endif /* KEYRITED_KD_H */

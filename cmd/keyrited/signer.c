@@ -314,9 +314,18 @@ kd_signer_tend(struct kd_signers *p)
 
 	for (i = 0; i < p->n; i++) {
 		pthread_mutex_lock(&p->mu);
+		/* One that died while idle is noticed here, not on use. */
+		if (p->s[i].fd >= 0 && !p->s[i].busy && p->s[i].pid > 0 &&
+		    waitpid(p->s[i].pid, &st, WNOHANG) == p->s[i].pid) {
+			fprintf(stderr, "keyrited: signer %d (pid %ld) exited\n",
+			    i, (long)p->s[i].pid);
+			close(p->s[i].fd);
+			p->s[i].fd = -1;
+			p->s[i].pid = 0;
+		}
 		if (p->s[i].fd < 0 && !p->stopping) {
 			if (p->s[i].pid > 0)
-				waitpid(p->s[i].pid, &st, 0);
+				(void)waitpid(p->s[i].pid, &st, 0);
 			p->s[i].pid = 0;
 			if (spawn(p, &p->s[i], &e) != KR_OK)
 				fprintf(stderr, "keyrited: signer %d: %s\n",

@@ -94,15 +94,35 @@ request() {
 		sleep 0.1
 	done
 	[ "$(pgrep -P "$pid" | wc -l)" -eq 2 ]
-	! pgrep -P "$pid" | grep -qx "$kid"
+	run bash -c "pgrep -P $pid | grep -qx $kid"
+	[ "$status" -ne 0 ]
 	grep -q 'restarted' "$W/serve.log"
+}
+
+@test "a signer that dies while idle is replaced without waiting for a request" {
+	local pid kid
+	pid=$(cat "$W/pid")
+	kid=$(pgrep -P "$pid" | head -1)
+	kill -9 "$kid"
+	for _ in $(seq 50); do
+		[ "$(pgrep -P "$pid" | wc -l)" -eq 2 ] &&
+		    ! pgrep -P "$pid" | grep -qx "$kid" && break
+		sleep 0.1
+	done
+	run bash -c "pgrep -P $pid | grep -qx $kid"
+	[ "$status" -ne 0 ]
+	[ "$(pgrep -P "$pid" | wc -l)" -eq 2 ]
+	grep -q "pid $kid) exited" "$W/serve.log"
+	run curl -s "http://127.0.0.1:$PUB/metrics"
+	expect 0 "keyrited_signers_up 2"
 }
 
 @test "the signer processes hold the key; the front has no token session" {
 	local pid kid
 	pid=$(cat "$W/pid")
 	# Only the signers loaded the PKCS#11 module.
-	! grep -q softhsm "/proc/$pid/maps"
+	run grep -q softhsm "/proc/$pid/maps"
+	[ "$status" -ne 0 ]
 	for kid in $(pgrep -P "$pid"); do
 		grep -q softhsm "/proc/$kid/maps"
 	done
@@ -117,9 +137,11 @@ request() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	! kill -0 "$pid" 2>/dev/null
+	run kill -0 "$pid"
+	[ "$status" -ne 0 ]
 	for k in $kids; do
-		! kill -0 "$k" 2>/dev/null
+		run kill -0 "$k"
+		[ "$status" -ne 0 ]
 	done
 	grep -q 'draining' "$W/serve.log"
 	rm -f "$W/pid"
