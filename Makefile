@@ -141,14 +141,20 @@ fuzz:
 bench: all $(BENCH_BIN)
 	bench/run.sh $(BUILD)
 
+# The systemd unit goes to $(DATADIR), naming $(BINDIR)/keyrited, and is
+# not enabled: the operator copies it (docs/signer.md).
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 profiles/*.yaml $(DESTDIR)$(DATADIR)/profiles/
 	install -d $(DESTDIR)$(DATADIR)/ceremony
 	install -m 0644 ceremony/scripts/*.yaml $(DESTDIR)$(DATADIR)/ceremony/
+	sed 's|/usr/local/bin/keyrited|$(BINDIR)/keyrited|g' \
+	    scripts/keyrited.service > $(DESTDIR)$(DATADIR)/keyrited.service
+	chmod 0644 $(DESTDIR)$(DATADIR)/keyrited.service
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
@@ -156,6 +162,8 @@ uninstall:
 	rm -f $(foreach f,$(wildcard profiles/*.yaml),$(DESTDIR)$(DATADIR)/$(f))
 	rm -f $(foreach f,$(wildcard ceremony/scripts/*.yaml),$(DESTDIR)$(DATADIR)/ceremony/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard docs/man/*.1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(f)))
+	rm -f $(foreach f,$(wildcard docs/man/*.8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(f)))
+	rm -f $(DESTDIR)$(DATADIR)/keyrited.service
 	rm -f $(foreach f,$(wildcard docs/*.md),$(DESTDIR)$(DOCDIR)/$(notdir $(f)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)/ceremony \
 	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)

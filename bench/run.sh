@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD: keyrite's benchmarks and their peers, measured in
 # the same run.  Builds nothing (`make bench` did).  Prints bench_sign's
-# table, the sign rates of `openssl speed` on this machine, and last the
-# line `ratio keyrite-careful-sign/openssl-speed (P-384): X.XX`.
-# KEYRITE_BENCH_SECONDS (whole seconds, default 2) sets the time a row.
+# table, the sign rates of `openssl speed` on this machine, the line
+# `ratio keyrite-careful-sign/openssl-speed (P-384): X.XX`, and then the
+# online signer against cfssl (bench/signer.sh), which ends with the line
+# `ratio keyrited/cfssl: X.XX`.
+# KEYRITE_BENCH_SECONDS (whole seconds, default 2) sets the time a row;
+# signer.sh reads KEYRITE_SIGNER_SECONDS, _ROUNDS and _THREADS.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,3 +59,6 @@ for c in P-256 P-384; do
 	awk -v k="$k" -v o="$o" -v c="$c" 'BEGIN { printf "ratio " \
 	    "keyrite-careful-sign/openssl-speed (%s): %.2f\n", c, k / o }'
 done
+
+echo
+"$top/bench/signer.sh" "$build"

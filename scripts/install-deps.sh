@@ -23,6 +23,7 @@ strace
 tmux
 gnutls-bin
 libnss3-tools
+golang-cfssl
 "
 
 missing=""
