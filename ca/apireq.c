@@ -126,6 +126,9 @@ ca_apireq_parse(enum ca_apireq_kind kind, const char *body, size_t len,
 	    renew_m : revoke_m;
 	o = json_loadb(body != NULL ? body : "", len,
 	    JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL && strstr(je.text, "duplicate object key") != NULL)
+		return refuse(e, 400, "bad_request", "body: a member is given "
+		    "twice (%s)", je.text);
 	if (o == NULL)
 		return refuse(e, 400, "bad_json", "body: not JSON: %s (at byte "
 		    "%d)", je.text, je.position);

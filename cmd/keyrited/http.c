@@ -831,11 +831,22 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (!json_ctype(c))
 			return send_err(c, q, 415, "unsupported_media_type",
 			    "Content-Type must be application/json", NULL);
+		/*
+		 * Refuse an announced oversized body at once only when the
+		 * client waits for 100-continue; otherwise it is sending
+		 * already, and answering now would reset the connection
+		 * under it: read and discard it, then answer 413.
+		 */
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Content-Length");
-		if (cl != NULL && strtoull(cl, NULL, 10) > KD_BODY_MAX)
-			return send_err(c, q, 413, "body_too_large", "the "
-			    "body is larger than 65536 bytes", NULL);
+		if (cl != NULL && strtoull(cl, NULL, 10) > KD_BODY_MAX) {
+			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			    "Expect") != NULL)
+				return send_err(c, q, 413, "body_too_large",
+				    "the body is larger than 65536 bytes",
+				    NULL);
+			q->too_large = 1;
+		}
 		return MHD_YES;
 	}
 	if (q->answered) {

@@ -779,7 +779,7 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	if (!force && ca_load_cert(cpath, &x, err) == KR_OK &&
 	    ca_time_from_asn1(X509_get0_notBefore(x), &nb) == 0 &&
 	    ca_time_from_asn1(X509_get0_notAfter(x), &na) == 0 &&
-	    X509_check_issued(ca->cert, x) == X509_V_OK &&
+	    X509_check_issued(ca->cert, x) == X509_V_OK && nb <= now &&
 	    now < nb + (na - nb) * 2 / 3 && serving_names_in(x, names, n)) {
 		*renew_at = nb + (na - nb) * 2 / 3;
 		*cert_pem = read_text(cpath);

@@ -157,7 +157,7 @@ test_bad(void **state)
 		    "\"admin\":\"yes\"}", 400, "bad_request",
 		    "unknown member \"admin\"" },
 		{ CA_APIREQ_SIGN, "{\"csr\":\"x\",\"csr\":\"y\","
-		    "\"token\":\"t\"}", 400, "bad_json", "duplicate" },
+		    "\"token\":\"t\"}", 400, "bad_request", "given twice" },
 		{ CA_APIREQ_SIGN, "{\"csr\":\"not pem\",\"token\":\"t\"}", 400,
 		    "bad_csr", "not a PEM certificate request" },
 		{ CA_APIREQ_SIGN, "@BADSIG", 400, "csr_signature",

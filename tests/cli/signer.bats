@@ -1,0 +1,567 @@
+#!/usr/bin/env bats
+# keyrited serve, through its HTTP API (docs/api.md) with curl, jq and
+# openssl: issuance and its refusals, renewal, revocation and the CRL,
+# malformed requests, SIGHUP and SIGTERM, publication and metrics.
+#
+# The root, the intermediate and the provisioners are made once per
+# file; each test runs its own daemon on fresh ports.  Every refusal is
+# checked for its HTTP status, its "error" code, and that the store
+# holds no new certificate.
+
+load helpers
+
+setup_file() {
+	file_setup
+	kd_ca_setup
+	# web: the usual one.  other: same names, another provisioner.
+	# wide: allows names the root's constraints forbid.
+	kd_prov web --allow '*.web.lab.internal' --max-lifetime 72h
+	kd_prov other --allow '*.web.lab.internal'
+	kd_prov wide --allow '*.example.com' --allow '*.web.lab.internal'
+	# A provisioner the daemon does not know: its file stays, its
+	# public half is removed from the home.
+	kd_prov gone --allow '*.web.lab.internal'
+	keyrited provisioner remove --home "$KD" --name gone >/dev/null
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	kd_start
+}
+
+teardown() {
+	kd_stop || true
+}
+
+# The seconds from notBefore to notAfter of certificate $1.
+lifetime_of() {
+	local nb na
+	nb=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
+	na=$(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s)
+	echo $((na - nb))
+}
+
+# The status of serial $1 in the store ("" when it is not listed).
+store_status() {
+	keyrited certs --home "$KD" --json --all |
+	    jq -r --arg s "$1" '.[] | select(.serial == $s) | .status'
+}
+
+# A refusal of /v1/sign that leaves the store as it was:
+# sign_refused STATUS CODE CSR TOKEN [LIFETIME].
+sign_refused() {
+	local before all
+	before=$(kd_count)
+	all=$(kd_count --all)
+	kd_sign_body "$3" "$4" "${5:-}" >req.json
+	kd_post /v1/sign req.json
+	expect_api "$1" "$2"
+	[ "$(kd_count)" = "$before" ] && [ "$(kd_count --all)" = "$all" ] || {
+		echo "the store grew from $before ($all) to $(kd_count) ($(kd_count --all))"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------------
+# Issuance
+
+@test "sign: 201, the leaf verifies, CDP/AIA at the publication port, 24h, prefixed 19-byte serial" {
+	before=$(kd_count)
+	csr svc "/CN=svc.web.lab.internal" "DNS:svc.web.lab.internal"
+	tok=$(kd_token web svc.web.lab.internal)
+	kd_sign_body svc.csr "$tok" >req.json
+	kd_post /v1/sign req.json
+	expect_api 201
+	[ "$(kd_count)" = $((before + 1)) ]
+	jq -j .certificate <<<"$body" >svc.pem
+	jq -j .chain <<<"$body" >chain.pem
+	run openssl verify -x509_strict -CAfile "$W/root.pem" -untrusted chain.pem svc.pem
+	expect 0 "svc.pem: OK"
+	cmp chain.pem "$W/int.pem"
+	# The response describes the certificate.
+	serial=$(cert_serial svc.pem)
+	[ "$(jq -r .serial <<<"$body")" = "$serial" ]
+	[ "$(jq -r .lifetime_capped <<<"$body")" = false ]
+	[ "$(jq -r .not_after <<<"$body")" = \
+	    "$(date -u -d "$(openssl x509 -in svc.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)" ]
+	[ "$(store_status "$serial")" = valid ]
+	# The same key, the token's names, the default lifetime.
+	cmp <(openssl x509 -in svc.pem -noout -pubkey) \
+	    <(openssl req -in svc.csr -noout -pubkey)
+	run openssl x509 -in svc.pem -noout -ext subjectAltName
+	[[ "$output" == *"DNS:svc.web.lab.internal"* ]]
+	[ "$(lifetime_of svc.pem)" = 86400 ]
+	# 3 bytes of the config's serial_prefix and 16 random ones.
+	prefix=$(sed -n 's/^serial_prefix: "\(.*\)"/\1/p' "$KD/keyrited.yaml")
+	[ ${#prefix} = 6 ]
+	[ ${#serial} = 38 ]
+	[ "${serial:0:6}" = "$prefix" ]
+	# CDP and AIA point at this daemon's publication listener...
+	run openssl x509 -in svc.pem -noout -ext crlDistributionPoints,authorityInfoAccess
+	[[ "$output" == *"URI:$KD_PUB/crl/intermediate.crl"* ]]
+	[[ "$output" == *"CA Issuers - URI:$KD_PUB/certs/intermediate.der"* ]]
+	# ...which serves them.
+	curl -sf "$KD_PUB/certs/intermediate.der" -o int.der
+	cmp <(openssl x509 -inform DER -in int.der) "$W/int.pem"
+	curl -sf "$KD_PUB/crl/intermediate.crl" -o int.crl
+	run openssl verify -x509_strict -crl_check -CAfile "$W/root.pem" \
+	    -untrusted chain.pem -CRLfile <(openssl crl -inform DER -in int.crl) svc.pem
+	expect 0 "svc.pem: OK"
+}
+
+@test "sign: a CSR naming nothing gets the token's names, sub first as the CN" {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout bare.key -subj / -out bare.csr 2>/dev/null
+	tok=$(kd_token web bare.web.lab.internal --san alt.web.lab.internal)
+	kd_sign_body bare.csr "$tok" >req.json
+	kd_post /v1/sign req.json
+	expect_api 201
+	jq -j .certificate <<<"$body" >bare.pem
+	run openssl x509 -in bare.pem -noout -subject -ext subjectAltName
+	[[ "$output" == *"CN = bare.web.lab.internal"* ]]
+	[[ "$output" == *"DNS:bare.web.lab.internal, DNS:alt.web.lab.internal"* ]]
+}
+
+@test "sign: a replayed token is refused (401 token_replayed)" {
+	kd_issue a.web.lab.internal
+	tok=$(jq -r .token a.web.lab.internal.req)
+	sign_refused 401 token_replayed a.web.lab.internal.csr "$tok"
+	[[ "$body" == *"already used"* ]]
+}
+
+@test "sign: an expired token is refused (401 token_expired)" {
+	csr x "/CN=x.web.lab.internal"
+	tok=$(KEYRITE_NOW=$(( $(date +%s) - 900 )) kd_token web x.web.lab.internal)
+	sign_refused 401 token_expired x.csr "$tok"
+}
+
+@test "sign: a token for another name than the CSR's is refused (403 csr_names)" {
+	csr x "/CN=x.web.lab.internal"
+	tok=$(kd_token web y.web.lab.internal)
+	sign_refused 403 csr_names x.csr "$tok"
+	[[ "$body" == *"x.web.lab.internal"* ]]
+	# A SAN the token does not carry, too.
+	csr z "/CN=z.web.lab.internal" "DNS:z.web.lab.internal,DNS:evil.web.lab.internal"
+	tok=$(kd_token web z.web.lab.internal)
+	sign_refused 403 csr_names z.csr "$tok"
+	[[ "$body" == *"evil.web.lab.internal"* ]]
+}
+
+@test "sign: a token for another audience is refused (401 token_audience)" {
+	csr x "/CN=x.web.lab.internal"
+	tok=$(keyrite token create --provisioner "$W/web.provisioner" \
+	    --server https://ca.elsewhere.lab.internal:8443 --name x.web.lab.internal)
+	sign_refused 401 token_audience x.csr "$tok"
+}
+
+@test "sign: a token from a provisioner the daemon does not know is refused (401 token_issuer)" {
+	csr x "/CN=x.web.lab.internal"
+	tok=$(kd_token gone x.web.lab.internal)
+	sign_refused 401 token_issuer x.csr "$tok"
+}
+
+@test "sign: a name outside the provisioner's allow list is refused (403 name_not_allowed)" {
+	csr x "/CN=x.db.lab.internal"
+	tok=$(kd_token web x.db.lab.internal)
+	sign_refused 403 name_not_allowed x.csr "$tok"
+}
+
+@test "sign: an allowed name outside the chain's constraints is refused (403 name_outside_constraints)" {
+	csr x "/CN=www.example.com"
+	tok=$(kd_token wide www.example.com)
+	sign_refused 403 name_outside_constraints x.csr "$tok"
+	# The same provisioner inside the constraints is fine.
+	kd_issue w.web.lab.internal wide
+}
+
+@test "sign: 1000h from a provisioner capped at 72h gets exactly 72h, lifetime_capped" {
+	kd_issue long.web.lab.internal web 1000h
+	[ "$(jq -r .lifetime_capped long.web.lab.internal.json)" = true ]
+	[ "$(lifetime_of long.web.lab.internal.pem)" = $((72 * 3600)) ]
+	# Within the cap: as asked, not capped.
+	kd_issue short.web.lab.internal web 90m
+	[ "$(jq -r .lifetime_capped short.web.lab.internal.json)" = false ]
+	[ "$(lifetime_of short.web.lab.internal.pem)" = 5400 ]
+}
+
+# ---------------------------------------------------------------------
+# Renewal
+
+@test "renew: over mTLS with the current certificate, same key and names" {
+	kd_issue r.web.lab.internal
+	before=$(kd_count)
+	echo '{}' >empty.json
+	kd_post /v1/renew empty.json --cert r.web.lab.internal.pem --key r.web.lab.internal.key
+	expect_api 201
+	[ "$(kd_count)" = $((before + 1)) ]
+	jq -j .certificate <<<"$body" >new.pem
+	run openssl verify -x509_strict -CAfile "$W/root.pem" -untrusted r.web.lab.internal.chain new.pem
+	expect 0 "new.pem: OK"
+	[ "$(cert_serial new.pem)" != "$(cert_serial r.web.lab.internal.pem)" ]
+	cmp <(openssl x509 -in new.pem -noout -pubkey) \
+	    <(openssl x509 -in r.web.lab.internal.pem -noout -pubkey)
+	cmp <(openssl x509 -in new.pem -noout -subject -ext subjectAltName) \
+	    <(openssl x509 -in r.web.lab.internal.pem -noout -subject -ext subjectAltName)
+	[ "$(lifetime_of new.pem)" = 86400 ]
+	# The renewed certificate renews in turn, with a lifetime asked for.
+	echo '{"lifetime": "2h"}' >life.json
+	kd_post /v1/renew life.json --cert new.pem --key r.web.lab.internal.key
+	expect_api 201
+	jq -j .certificate <<<"$body" >new2.pem
+	[ "$(lifetime_of new2.pem)" = 7200 ]
+}
+
+@test "renew: without a client certificate (401 client_cert_required)" {
+	before=$(kd_count)
+	echo '{}' >empty.json
+	kd_post /v1/renew empty.json
+	expect_api 401 client_cert_required
+	[ "$(kd_count)" = "$before" ]
+}
+
+@test "renew: with a revoked certificate (403 cert_revoked)" {
+	kd_issue rv.web.lab.internal
+	echo '{}' >empty.json
+	kd_post /v1/revoke empty.json --cert rv.web.lab.internal.pem --key rv.web.lab.internal.key
+	expect_api 200
+	before=$(kd_count)
+	kd_post /v1/renew empty.json --cert rv.web.lab.internal.pem --key rv.web.lab.internal.key
+	expect_api 403 cert_revoked
+	[ "$(kd_count)" = "$before" ]
+}
+
+@test "renew: with an expired certificate (401 cert_expired)" {
+	# notBefore is backdated 5 minutes: 302 s of life end 2 s from now.
+	kd_issue ex.web.lab.internal web 302s
+	for i in $(seq 1 100); do
+		openssl x509 -in ex.web.lab.internal.pem -noout -checkend 0 >/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	run openssl x509 -in ex.web.lab.internal.pem -noout -checkend 0
+	[ "$status" = 1 ]
+	before=$(kd_count)
+	echo '{}' >empty.json
+	kd_post /v1/renew empty.json --cert ex.web.lab.internal.pem --key ex.web.lab.internal.key
+	expect_api 401 cert_expired
+	[ "$(kd_count)" = "$before" ]
+}
+
+@test "renew: with a certificate from another CA (401 client_cert_invalid)" {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout self.key -subj /CN=s.web.lab.internal -days 1 \
+	    -addext subjectAltName=DNS:s.web.lab.internal -out self.pem 2>/dev/null
+	before=$(kd_count)
+	echo '{}' >empty.json
+	kd_post /v1/renew empty.json --cert self.pem --key self.key
+	if [ "$code" = 000 ]; then
+		# Refused during the handshake: acceptable, if it still serves.
+		[ "$(curl -s "$KD_PUB/healthz")" = ok ]
+	else
+		expect_api 401 client_cert_invalid
+	fi
+	[ "$(kd_count)" = "$before" ]
+	# A certificate with our issuer's name but another CA's signature.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout fake-ca.key -subj '/CN=Test Issuing CA' -days 1 \
+	    -out fake-ca.pem 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout forged.key -subj /CN=f.web.lab.internal -out forged.csr 2>/dev/null
+	openssl x509 -req -in forged.csr -CA fake-ca.pem -CAkey fake-ca.key \
+	    -set_serial 0x$(cert_serial "$W/int.pem") -days 1 -out forged.pem 2>/dev/null
+	kd_post /v1/renew empty.json --cert forged.pem --key forged.key
+	if [ "$code" != 000 ]; then
+		expect_api 401 client_cert_invalid
+	fi
+	[ "$(kd_count)" = "$before" ]
+	[ "$(curl -s "$KD_PUB/healthz")" = ok ]
+}
+
+# ---------------------------------------------------------------------
+# Revocation
+
+@test "revoke: by the certificate's own key (200); the CRL at its CDP lists it within seconds" {
+	kd_issue gone.web.lab.internal
+	serial=$(cert_serial gone.web.lab.internal.pem)
+	echo '{"reason": "keyCompromise"}' >rev.json
+	kd_post /v1/revoke rev.json --cert gone.web.lab.internal.pem --key gone.web.lab.internal.key
+	expect_api 200
+	[ "$(jq -r .serial <<<"$body")" = "$serial" ]
+	[ "$(jq -r .reason <<<"$body")" = keyCompromise ]
+	[ "$(store_status "$serial")" = revoked ]
+	cdp=$(openssl x509 -in gone.web.lab.internal.pem -noout -ext crlDistributionPoints |
+	    sed -n 's/^ *URI://p')
+	[ "$cdp" = "$KD_PUB/crl/intermediate.crl" ]
+	for i in $(seq 1 50); do
+		curl -sf "$cdp" -o crl.der
+		openssl crl -inform DER -in crl.der -out crl.pem
+		run openssl verify -crl_check -CAfile "$W/root.pem" \
+		    -untrusted gone.web.lab.internal.chain -CRLfile crl.pem \
+		    gone.web.lab.internal.pem
+		[ "$status" != 0 ] && break
+		sleep 0.2
+	done
+	[[ "$output" == *"certificate revoked"* ]]
+	run openssl crl -in crl.pem -noout -text
+	[[ "$output" == *"Serial Number: ${serial^^}"* ]]
+	[[ "$output" == *"Key Compromise"* ]]
+}
+
+@test "revoke: another valid certificate over mTLS naming someone else's serial (403 not_authorized)" {
+	kd_issue victim.web.lab.internal
+	kd_issue stranger.web.lab.internal
+	serial=$(cert_serial victim.web.lab.internal.pem)
+	jq -n --arg s "$serial" '{serial: $s}' >rev.json
+	kd_post /v1/revoke rev.json --cert stranger.web.lab.internal.pem \
+	    --key stranger.web.lab.internal.key
+	expect_api 403 not_authorized
+	[ "$(store_status "$serial")" = valid ]
+	[ "$(store_status "$(cert_serial stranger.web.lab.internal.pem)")" = valid ]
+}
+
+@test "revoke: a token of a provisioner that did not issue it (403 not_authorized)" {
+	kd_issue victim2.web.lab.internal web
+	serial=$(cert_serial victim2.web.lab.internal.pem)
+	tok=$(kd_token other "$serial")
+	jq -n --arg s "$serial" --arg t "$tok" '{serial: $s, token: $t}' >rev.json
+	kd_post /v1/revoke rev.json
+	expect_api 403 not_authorized
+	[ "$(store_status "$serial")" = valid ]
+	# The issuing provisioner's token may.
+	tok=$(kd_token web "$serial")
+	jq -n --arg s "$serial" --arg t "$tok" '{serial: $s, token: $t, reason: "superseded"}' >rev.json
+	kd_post /v1/revoke rev.json
+	expect_api 200
+	[ "$(store_status "$serial")" = revoked ]
+}
+
+@test "revoke: an admin provisioner added and loaded by SIGHUP may revoke any certificate" {
+	kd_issue victim3.web.lab.internal web
+	serial=$(cert_serial victim3.web.lab.internal.pem)
+	kd_prov boss --admin --allow '*.admin.lab.internal'
+	kd_hup
+	tail -1 "$KD_LOG" | grep -q 'provisioner(s) loaded'
+	tok=$(kd_token boss "$serial")
+	jq -n --arg s "$serial" --arg t "$tok" '{serial: $s, token: $t}' >rev.json
+	kd_post /v1/revoke rev.json
+	expect_api 200
+	[ "$(store_status "$serial")" = revoked ]
+	# An unknown serial is 404 not_found.
+	tok=$(kd_token boss 7f00000000000000000000000000000000000001)
+	jq -n --arg t "$tok" '{serial: "7f00000000000000000000000000000000000001", token: $t}' >rev.json
+	kd_post /v1/revoke rev.json
+	expect_api 404 not_found
+}
+
+# ---------------------------------------------------------------------
+# Malformed requests
+
+@test "malformed requests get 4xx and their code; the daemon keeps serving" {
+	csr good "/CN=good.web.lab.internal"
+	# A valid CSR whose signature's last byte is flipped.
+	openssl req -in good.csr -outform DER -out good.der
+	n=$(stat -c %s good.der)
+	last=$(od -An -tu1 -j $((n - 1)) -N1 good.der | tr -d ' ')
+	printf "\\$(printf %03o $((last ^ 1)))" |
+	    dd of=good.der bs=1 seek=$((n - 1)) conv=notrunc 2>/dev/null
+	openssl req -inform DER -in good.der -out broken.csr
+	run openssl req -in broken.csr -noout
+	expect 0
+	run openssl req -in broken.csr -noout -verify
+	[ "$status" != 0 ] || [[ "$output" == *"verify failure"* ]]
+	jq -n --rawfile c good.csr '{csr: $c, token: "x.y.z"}' >good-csr-bad-token.json
+	printf '{"csr": ' >bad-json.json
+	echo '[]' >array.json
+	jq -n --rawfile c good.csr '{csr: $c, token: "t", extra: "x"}' >unknown.json
+	echo '{"csr": 1, "token": "t"}' >csr-number.json
+	echo '{"token": "t"}' >no-csr.json
+	echo '{"csr": "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", "token": "t"}' >bad-pem.json
+	echo '{"csr": "hello", "token": "t"}' >not-pem.json
+	jq -n --rawfile c broken.csr '{csr: $c, token: "t"}' >broken-sig.json
+	jq -n --rawfile c good.csr '{csr: $c, token: "t", lifetime: "forever"}' >bad-life.json
+	jq -n --rawfile c good.csr '{csr: $c, token: "t", lifetime: "-5h"}' >neg-life.json
+	# A body over 64 KiB: announced and waiting for "100 Continue",
+	# chunked, and sent straight after the headers.
+	{ printf '{"csr": "'; head -c 70000 /dev/zero | tr '\0' A; printf '", "token": "t"}\n'; } >big.json
+	echo '{}' >empty.json
+	echo '{"reason": "certificateHold"}' >bad-reason.json
+	echo '{"csr": "a", "csr": "b", "token": "t"}' >dup.json
+
+	before=$(kd_count)
+	# file | path | expected status | code | extra curl options
+	cases=(
+	    "bad-json.json|/v1/sign|400|bad_json|"
+	    "array.json|/v1/sign|400|bad_request|"
+	    "unknown.json|/v1/sign|400|bad_request|"
+	    "csr-number.json|/v1/sign|400|bad_request|"
+	    "no-csr.json|/v1/sign|400|bad_request|"
+	    "not-pem.json|/v1/sign|400|bad_csr|"
+	    "bad-pem.json|/v1/sign|400|bad_csr|"
+	    "broken-sig.json|/v1/sign|400|csr_signature|"
+	    "bad-life.json|/v1/sign|400|bad_lifetime|"
+	    "neg-life.json|/v1/sign|400|bad_lifetime|"
+	    "good-csr-bad-token.json|/v1/sign|401|token_malformed|"
+	    "big.json|/v1/sign|413|body_too_large|-H Expect:100-continue"
+	    "big.json|/v1/sign|413|body_too_large|-H Transfer-Encoding:chunked"
+	    "big.json|/v1/sign|413|body_too_large|-H Expect:"
+	    "dup.json|/v1/sign|400|bad_request|"
+	    "good-csr-bad-token.json|/v1/sign|415|unsupported_media_type|ctype=text/plain"
+	    "good-csr-bad-token.json|/v1/sign|415|unsupported_media_type|ctype=application/jsonx"
+	    "good-csr-bad-token.json|/v1/sign|401|token_malformed|ctype=application/json; charset=utf-8"
+	    "empty.json|/v1/sign|405|method_not_allowed|-X GET"
+	    "empty.json|/v1/sign|405|method_not_allowed|-X PUT"
+	    "empty.json|/v1/roots|405|method_not_allowed|"
+	    "empty.json|/v1/nope|404|not_found|"
+	    "empty.json|/|404|not_found|"
+	    "empty.json|/v1/revoke|401|client_cert_required|"
+	    "bad-reason.json|/v1/revoke|400|bad_reason|"
+	)
+	failed=0
+	for c in "${cases[@]}"; do
+		IFS='|' read -r file path want wcode opts <<<"$c"
+		ctype=
+		if [[ "$opts" == ctype=* ]]; then
+			ctype=${opts#ctype=}
+			opts=
+		fi
+		# shellcheck disable=SC2086
+		KD_CTYPE=$ctype kd_post "$path" "$file" $opts
+		if [ "$code" != "$want" ] || [ "$err" != "$wcode" ]; then
+			echo "case $c: got $code '$err': $body"
+			failed=1
+		fi
+	done
+	[ "$failed" = 0 ]
+	# GET on a POST endpoint says what is allowed.
+	run curl -s -D - -o /dev/null --cacert "$W/root.pem" "$KD_API/v1/sign"
+	[[ "$output" == *"405"* ]]
+	grep -qi '^Allow: POST' <<<"$output"
+	[ "$(kd_count)" = "$before" ]
+	[ "$(curl -s "$KD_PUB/healthz")" = ok ]
+	# /v1/roots answers GET.
+	run curl -sf --cacert "$W/root.pem" "$KD_API/v1/roots"
+	expect 0
+	[ "$(jq -r '.roots[0]' <<<"$output")" = "$(cat "$W/root.pem")" ]
+	# A good request still gets its certificate.
+	kd_issue after.web.lab.internal
+	[ "$(kd_count)" = $((before + 1)) ]
+}
+
+# ---------------------------------------------------------------------
+# The daemon
+
+@test "serve -n: 0 on a good home; 1 naming an unknown key in a copy" {
+	kd_stop
+	run keyrited serve -n --home "$KD"
+	expect 0 "OK"
+	cp -a "$KD" kdcopy
+	echo 'colour: blue' >>kdcopy/keyrited.yaml
+	run keyrited serve -n --home kdcopy
+	expect 1 "colour"
+	[[ "$output" == *"unknown setting"* ]]
+	[[ "$output" == *"keyrited.yaml:"* ]]
+}
+
+@test "SIGHUP loads a provisioner added after start" {
+	kd_prov late --allow '*.late.lab.internal'
+	csr l1 "/CN=a.late.lab.internal"
+	tok=$(kd_token late a.late.lab.internal)
+	sign_refused 401 token_issuer l1.csr "$tok"
+	kd_hup
+	tail -1 "$KD_LOG" | grep -q 'provisioner(s) loaded'
+	kd_issue b.late.lab.internal late
+	# The removed one stays refused after a reload.
+	csr g "/CN=g.web.lab.internal"
+	tok=$(kd_token gone g.web.lab.internal)
+	sign_refused 401 token_issuer g.csr "$tok"
+}
+
+@test "SIGTERM: exit 0, the signer children are gone" {
+	children=$(pgrep -P "$KD_PID")
+	[ "$(wc -w <<<"$children")" -ge 1 ]
+	for p in $children; do
+		grep -q _signer "/proc/$p/cmdline"
+	done
+	pid=$KD_PID
+	st=0
+	kd_stop || st=$?
+	[ "$st" = 0 ]
+	pid_gone "$pid"
+	for p in $children; do
+		pid_gone "$p"
+	done
+	grep -q 'draining' "$KD_LOG"
+	[ -z "$(pgrep -f "keyrited _signer --home $KD\$" -P "$pid" || true)" ]
+}
+
+@test "publication: metrics, the CRLs, the CA certificates" {
+	kd_issue m.web.lab.internal
+	kd_post /v1/sign m.web.lab.internal.req
+	expect_api 401 token_replayed
+	run curl -sf "$KD_PUB/metrics"
+	expect 0
+	grep -qx 'keyrited_certificates_issued_total{endpoint="sign"} 1' <<<"$output"
+	grep -qx 'keyrited_certificates_issued_total{endpoint="renew"} 0' <<<"$output"
+	grep -qx 'keyrited_requests_refused_total{reason="token_replayed"} 1' <<<"$output"
+	grep -qx 'keyrited_requests_refused_total{reason="csr_names"} 0' <<<"$output"
+	grep -q '^keyrited_signers_up [1-9]' <<<"$output"
+	grep -q '^keyrited_store_certificates{status="valid"} [1-9]' <<<"$output"
+	grep -q '^keyrited_crl_number [1-9]' <<<"$output"
+	# The intermediate's CRL: DER, signed by the intermediate.
+	curl -sf "$KD_PUB/crl/intermediate.crl" -o int.crl
+	run openssl crl -inform DER -in int.crl -noout -issuer -crlnumber
+	expect 0 "issuer=CN = Test Issuing CA"
+	run openssl crl -inform DER -in int.crl -noout -CAfile "$W/int.pem" -verify
+	[[ "$output" == *"verify OK"* ]]
+	curl -sf "$KD_PUB/crl/intermediate.pem" -o int-crl.pem
+	cmp <(openssl crl -inform DER -in int.crl -outform DER) \
+	    <(openssl crl -in int-crl.pem -outform DER)
+	# The CA certificates.
+	curl -sf "$KD_PUB/certs/root.pem" -o root.pem
+	cmp root.pem "$W/root.pem"
+	curl -sf "$KD_PUB/certs/intermediate.pem" -o int.pem
+	cmp int.pem "$W/int.pem"
+	curl -sf "$KD_PUB/certs/chain.pem" -o chain.pem
+	cmp chain.pem <(cat "$W/int.pem" "$W/root.pem")
+	# The root's CRL from the ceremony (installed with --root-crl).
+	curl -sf "$KD_PUB/crl/root.crl" -o root.crl
+	cmp <(openssl crl -inform DER -in root.crl -outform PEM) \
+	    <(openssl crl -in "$W/root.crl" -outform PEM)
+	# Unknown paths and methods.
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$KD_PUB/nope")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$KD_PUB/healthz")" = 405 ]
+}
+
+# ---------------------------------------------------------------------
+# The client, keyrite cert, against the daemon
+
+@test "keyrite cert request | renew | revoke against the daemon" {
+	before=$(kd_count)
+	run keyrite cert request --server "$KD_API" --root "$W/root.pem" \
+	    --provisioner "$W/web.provisioner" --name kc.web.lab.internal \
+	    --san kc2.web.lab.internal --lifetime 2h --out svc
+	expect 0 "certificate: svc"
+	[ "$(kd_count)" = $((before + 1)) ]
+	run openssl verify -x509_strict -CAfile "$W/root.pem" -untrusted svc/chain.pem svc/cert.pem
+	expect 0 "svc/cert.pem: OK"
+	[ "$(lifetime_of svc/cert.pem)" = 7200 ]
+	first=$(cert_serial svc/cert.pem)
+	[ "$(store_status "$first")" = valid ]
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" --dir svc
+	expect 0 "renewed"
+	[ "$(kd_count)" = $((before + 2)) ]
+	second=$(cert_serial svc/cert.pem)
+	[ "$second" != "$first" ]
+	cmp <(openssl x509 -in svc/cert.pem -noout -pubkey) <(openssl pkey -in svc/key.pem -pubout)
+	run keyrite cert revoke --server "$KD_API" --root "$W/root.pem" --dir svc \
+	    --reason keyCompromise
+	expect 0 "$second"
+	[ "$(store_status "$second")" = revoked ]
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" --dir svc
+	expect 1 "cert_revoked"
+	run keyrite cert request --server "$KD_API" --root "$W/root.pem" \
+	    --provisioner "$W/web.provisioner" --name kc.db.lab.internal --out svc2
+	expect 1 "name_not_allowed"
+	[ ! -e svc2 ]
+	[ "$(kd_count)" = $((before + 2)) ]
+}
