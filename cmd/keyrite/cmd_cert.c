@@ -839,12 +839,14 @@ outdir_check(const char *dir, int force, struct kr_error *err)
 				if (strcmp(de->d_name, dir_files[i]) == 0)
 					break;
 			if (i == NDIR_FILES) {
+				/* Before closedir, which frees de. */
+				kr_fail(err, KR_E_EXISTS, "%s: holds '%.200s', "
+				    "which keyrite did not write; --force only "
+				    "replaces a directory of %s, %s, %s and %s",
+				    dir, de->d_name, F_KEY, F_CERT, F_CHAIN,
+				    F_FULLCHAIN);
 				closedir(d);
-				return kr_fail(err, KR_E_EXISTS, "%s: holds "
-				    "'%.200s', which keyrite did not write; "
-				    "--force only replaces a directory of %s, "
-				    "%s, %s and %s", dir, de->d_name, F_KEY,
-				    F_CERT, F_CHAIN, F_FULLCHAIN);
+				return KR_E_EXISTS;
 			}
 		}
 		closedir(d);
