@@ -1711,9 +1711,9 @@ out:
  * (when no other thread is waiting to add its own operation) or waits
  * for the thread that will.  Every caller returns only after the COMMIT
  * that holds its change is durable, as with the plain calls; a full
- * group costs one fsync.  A failed COMMIT fails every operation in that
- * group and every later one: the store is then in doubt, and the
- * daemon must be restarted.
+ * group costs one fsync.  A failed COMMIT (a full disk, an I/O error)
+ * is rolled back and fails every operation of that group; the next
+ * group starts afresh.
  */
 struct ca_store_group {
 	struct ca_store	*st;
@@ -1723,8 +1723,8 @@ struct ca_store_group {
 	int		 open;		/* the group transaction is open */
 	uint64_t	 gen;		/* the open (or last) group */
 	uint64_t	 done;		/* last group committed */
-	uint64_t	 failed;	/* first group that failed, or 0 */
-	struct kr_error	 fail;
+	uint64_t	 failed[16];	/* recent groups that failed */
+	struct kr_error	 fail[16];
 };
 
 enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_COMMIT, GOP_ABANDON, GOP_REVOKE };
@@ -1800,11 +1800,6 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 	atomic_fetch_add(&g->arriving, 1);
 	pthread_mutex_lock(&g->mu);
 	atomic_fetch_sub(&g->arriving, 1);
-	if (g->failed != 0) {
-		*err = g->fail;
-		pthread_mutex_unlock(&g->mu);
-		return err->code;
-	}
 	if (!g->open) {
 		if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
 			rc = db_fail(st, src, err, "cannot begin a "
@@ -1822,8 +1817,9 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 	if (atomic_load(&g->arriving) == 0) {
 		/* Nobody else is about to join: commit the group. */
 		if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
-			g->failed = my;
-			(void)db_fail(st, src, &g->fail, "cannot commit");
+			g->failed[my % 16] = my;
+			(void)db_fail(st, src, &g->fail[my % 16],
+			    "cannot commit");
 			if (!sqlite3_get_autocommit(st->db))
 				(void)step_once(st, S_ROLLBACK);
 		}
@@ -1833,8 +1829,9 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 	} else
 		while (g->done < my)
 			pthread_cond_wait(&g->cv, &g->mu);
-	if (g->failed != 0 && g->failed <= my) {
-		*err = g->fail;
+	if (g->failed[my % 16] == my) {
+		/* (16 later groups would have to fail before we woke.) */
+		*err = g->fail[my % 16];
 		rc = err->code;
 	}
 	pthread_mutex_unlock(&g->mu);

@@ -275,8 +275,8 @@ enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
  * so one failing leaves the others).  Several connections writing in
  * parallel would instead wait for each other's locks.  Reads need no
  * group: use a plain connection per thread, which sees only what is
- * committed.  A failed COMMIT fails that group and every later call
- * (KR_E_IO/KR_E_STATE): close the group and stop.
+ * committed.  A failed COMMIT (a full disk, an I/O error) is rolled
+ * back and fails every call of that group; later groups start afresh.
  */
 struct ca_store_group;
 

@@ -1239,7 +1239,7 @@ kd_cmd_revoke(int argc, char **argv)
 		goto fail;
 	printf("revoked %s\n", a.serial);
 	if (kd_signer_start(&ca.cfg, &ca.signers, &err) != KR_OK ||
-	    kd_crl_publish(&ca, st, kr_now(), &err) != KR_OK)
+	    kd_crl_publish(&ca, st, NULL, &err) != KR_OK)
 		goto fail;
 	printf("published a new CRL in %s/%s/crl/\n", a.home, KD_PUBDIR);
 	status = 0;

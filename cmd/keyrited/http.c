@@ -7,12 +7,14 @@
  * respawning signers, SIGHUP (reload provisioners) and SIGTERM (stop
  * accepting, drain what is in flight, stop).
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -110,6 +112,8 @@ struct srv {
 	int			 api_fd;
 	struct MHD_Daemon	*api;
 	struct MHD_Daemon	*pub;
+	struct MHD_Daemon	*retired;	/* old API daemon, draining */
+	time_t			 retired_at;
 	char			*cert_pem;	/* serving cert + chain */
 	char			*key_pem;
 	char			*trust_pem;
@@ -332,8 +336,12 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 		    ca_token_err_code(te), e.msg, NULL);
 		goto fail;
 	}
+	/*
+	 * The verifier allows CA_TOKEN_SKEW past exp; so does the replay
+	 * check (the jti is kept an hour past exp anyway).
+	 */
 	if ((rc = ca_store_group_jti_use(s->ca->group, cl->iss, cl->jti,
-	    (time_t)cl->exp, now, &e)) != KR_OK) {
+	    (time_t)cl->exp, now - CA_TOKEN_SKEW, &e)) != KR_OK) {
 		if (rc == KR_E_AUTH)
 			*ret = send_err(c, q, 401, strstr(e.msg, "expired") ?
 			    "token_expired" : "token_replayed", e.msg, NULL);
@@ -1149,7 +1157,28 @@ serving_load(struct srv *s, struct ca_store *st, int force, time_t *renew_at,
 	return KR_OK;
 }
 
+/*
+ * Stop the retired API daemon once its connections are done (or after
+ * DRAIN_SECONDS), so a request in flight gets its answer.
+ */
 static void
+retire_check(struct srv *s, int now_please)
+{
+	const union MHD_DaemonInfo *di;
+
+	if (s->retired == NULL)
+		return;
+	di = MHD_get_daemon_info(s->retired,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (!now_please && di != NULL && di->num_connections > 0 &&
+	    time(NULL) < s->retired_at + DRAIN_SECONDS)
+		return;
+	MHD_stop_daemon(s->retired);
+	s->retired = NULL;
+}
+
+/* 0, or -1 when the new listener did not start (the old one stays). */
+static int
 rotate_api(struct srv *s)
 {
 	struct MHD_Daemon *old = s->api, *nd;
@@ -1159,16 +1188,20 @@ rotate_api(struct srv *s)
 	 * stops accepting, so no connection is refused; connections still
 	 * open on the old one are closed (clients reconnect).
 	 */
+	retire_check(s, 1);
 	if ((nd = start_api(s)) == NULL) {
 		fprintf(stderr, "keyrited: cannot start the API listener "
 		    "with the new certificate; keeping the old one\n");
-		return;
+		return -1;
 	}
 	s->api = nd;
 	if (old != NULL) {
+		/* It stops accepting now, and stops once it is idle. */
 		MHD_quiesce_daemon(old);
-		MHD_stop_daemon(old);
+		s->retired = old;
+		s->retired_at = time(NULL);
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1177,11 +1210,12 @@ rotate_api(struct srv *s)
 
 /* Issue and publish the CRL; 0, or -1 after saying why. */
 static int
-crl_now(struct srv *s, struct ca_store *st, time_t now)
+crl_now(struct srv *s, struct ca_store *st)
 {
 	struct kr_error e;
+	time_t now;
 
-	if (kd_crl_publish(s->ca, st, now, &e) != KR_OK) {
+	if (kd_crl_publish(s->ca, st, &now, &e) != KR_OK) {
 		fprintf(stderr, "keyrited: CRL: %s\n", e.msg);
 		return -1;
 	}
@@ -1231,7 +1265,8 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	char host[256], path[PATH_MAX];
 	time_t now, next_crl, next_tidy, renew_at;
 	size_t npend = 0, i;
-	int pub_fd = -1, port, sig, status = 1, waited;
+	int pub_fd = -1, lock_fd = -1, port, sig, status = 1, waited;
+	enum kr_err rc;
 
 	memset(&s, 0, sizeof(s));
 	s.ca = ca;
@@ -1254,6 +1289,19 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * One daemon per home: the pending reservations below are ours to
+	 * abandon only if no other serve is issuing from this store.
+	 */
+	if (kd_path(ca->cfg.home, ".serve.lock", path, &e) != KR_OK)
+		goto fail;
+	if ((lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		kr_fail(&e, KR_E_STATE, "%s: %s", path, errno == EWOULDBLOCK ?
+		    "another keyrited serve runs on this home" :
+		    strerror(errno));
+		goto fail;
+	}
 	if (kd_path(ca->cfg.home, KD_STORE, path, &e) != KR_OK ||
 	    ca_store_open(path, &st, &e) != KR_OK)
 		goto fail;
@@ -1261,10 +1309,18 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	if (ca_store_pending(st, &pend, &npend, &e) != KR_OK)
 		goto fail;
 	for (i = 0; i < npend; i++) {
-		if (ca_store_abandon(st, pend[i].id, &e) != KR_OK)
+		/*
+		 * KR_E_STATE: `keyrited issue` committed it meanwhile;
+		 * nothing to do.
+		 */
+		rc = ca_store_abandon(st, pend[i].id, &e);
+		if (rc == KR_OK)
+			fprintf(stderr, "keyrited: serial %s was reserved but "
+			    "never committed; abandoned\n", pend[i].serial);
+		else if (rc != KR_E_STATE) {
+			ca_store_recs_free(pend, npend);
 			goto fail;
-		fprintf(stderr, "keyrited: serial %s was reserved but never "
-		    "committed; abandoned\n", pend[i].serial);
+		}
 	}
 	ca_store_recs_free(pend, npend);
 	if (ca_store_group_open(path, &ca->group, &e) != KR_OK ||
@@ -1273,7 +1329,7 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	    kd_publish_static(ca, &e) != KR_OK)
 		goto fail;
 	now = kr_now();
-	crl_now(&s, st, now);
+	crl_now(&s, st);
 	if (atomic_load(&M.crl_published) == 0) {
 		snprintf(e.msg, sizeof(e.msg), "the first CRL could not be "
 		    "published");
@@ -1329,7 +1385,7 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		now = kr_now();
 		kd_signer_tend(ca->signers);
 		if (atomic_exchange(&s.crl_due, 0) || now >= next_crl) {
-			if (crl_now(&s, st, now) == 0)
+			if (crl_now(&s, st) == 0)
 				next_crl = now + ca->cfg.crl_interval;
 			else
 				next_crl = now + CRL_RETRY;
@@ -1340,22 +1396,29 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 				fprintf(stderr, "keyrited: tidy: %s\n", e.msg);
 			next_tidy = now + ca->cfg.tidy_interval;
 		}
+		retire_check(&s, 0);
 		if (now >= renew_at) {
 			if (serving_load(&s, st, 1, &renew_at, &e) != KR_OK) {
 				fprintf(stderr, "keyrited: renewing the serving "
 				    "certificate: %s\n", e.msg);
 				renew_at = now + 60;
-			} else
-				rotate_api(&s);
+			} else if (rotate_api(&s) != 0)
+				renew_at = now + 60;
 		}
 	}
 	/* Drain: refuse new requests, let those in flight finish. */
 	fprintf(stderr, "keyrited: stopping; draining requests in flight\n");
 	atomic_store(&s.draining, 1);
 	MHD_quiesce_daemon(s.api);
+	if (s.retired != NULL)
+		MHD_quiesce_daemon(s.retired);
 	for (waited = 0; atomic_load(&s.inflight) > 0 &&
 	    waited < DRAIN_SECONDS * 10; waited++)
 		usleep(100000);
+	retire_check(&s, 1);
+	/* A revocation answered before or during the drain is published. */
+	if (atomic_exchange(&s.crl_due, 0))
+		(void)crl_now(&s, st);
 	status = 0;
 	goto out;
 fail:
@@ -1370,6 +1433,8 @@ out:
 		close(s.api_fd);
 	if (pub_fd >= 0)
 		close(pub_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	kd_signer_stop(ca->signers);
 	ca->signers = NULL;
 	ca_store_group_close(ca->group);

@@ -540,9 +540,10 @@ pub_crl(struct kd_ca *ca, const char *base, X509_CRL *crl,
 }
 
 enum kr_err
-kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t now,
+kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t *this_update,
     struct kr_error *err)
 {
+	time_t now;
 	struct ca_revoked *rev = NULL;
 	struct kd_sign_ctx ctx;
 	struct ca_signer signer;
@@ -570,6 +571,10 @@ kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t now,
 			close(lfd);
 		return rc;
 	}
+	/* After the lock: a later number never carries an earlier time. */
+	now = kr_now();
+	if (this_update != NULL)
+		*this_update = now;
 	if ((rc = ca_store_revoked_for_crl(st, ca->kid, now,
 	    ca->cfg.crl_interval, &rev, &n, err)) != KR_OK ||
 	    (rc = ca_store_next_crl_number(st, &num, err)) != KR_OK ||
@@ -734,6 +739,32 @@ serving_names(struct kd_ca *ca, const char *listen, char names[2][256])
 	return n;
 }
 
+/*
+ * Is x valid in the store (not revoked: say tls/serving.key leaked and
+ * the operator revoked it, and not unknown to a restored store)?
+ */
+static int
+serving_valid(struct kd_ca *ca, X509 *x)
+{
+	struct ca_store *st = NULL;
+	struct ca_store_rec rec;
+	struct kr_error e;
+	char path[PATH_MAX], *serial;
+	int ok = 0;
+
+	if ((serial = ca_serial_hex(X509_get0_serialNumber(x))) == NULL)
+		return 0;
+	if (kd_path(ca->cfg.home, KD_STORE, path, &e) == KR_OK &&
+	    ca_store_open(path, &st, &e) == KR_OK &&
+	    ca_store_get(st, ca->kid, serial, &rec, &e) == KR_OK) {
+		ok = rec.status == CA_STORE_VALID;
+		ca_store_rec_clear(&rec);
+	}
+	ca_store_close(st);
+	free(serial);
+	return ok;
+}
+
 /* Does x name every one of names (after api_url or listen changed)? */
 static int
 serving_names_in(X509 *x, char names[2][256], size_t n)
@@ -780,7 +811,8 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	    ca_time_from_asn1(X509_get0_notBefore(x), &nb) == 0 &&
 	    ca_time_from_asn1(X509_get0_notAfter(x), &na) == 0 &&
 	    X509_check_issued(ca->cert, x) == X509_V_OK && nb <= now &&
-	    now < nb + (na - nb) * 2 / 3 && serving_names_in(x, names, n)) {
+	    now < nb + (na - nb) * 2 / 3 && serving_names_in(x, names, n) &&
+	    serving_valid(ca, x)) {
 		*renew_at = nb + (na - nb) * 2 / 3;
 		*cert_pem = read_text(cpath);
 		*key_pem = read_text(kpath);

@@ -188,10 +188,11 @@ void		 kd_issued_clear(struct kd_issued *);
 /*
  * Issue the intermediate's next CRL from the store and publish it
  * (DER and PEM, atomically) in home/publish/crl/, one process at a
- * time.
+ * time; thisUpdate is the time the lock was taken, into *this_update
+ * (may be NULL).
  */
 enum kr_err	 kd_crl_publish(struct kd_ca *ca, struct ca_store *st,
-		     time_t now, struct kr_error *err);
+		     time_t *this_update, struct kr_error *err);
 /* Copy the root CRL and the certificates into home/publish/. */
 enum kr_err	 kd_publish_static(struct kd_ca *ca, struct kr_error *err);
 

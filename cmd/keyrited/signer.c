@@ -261,19 +261,24 @@ kd_signer_start(const struct kd_config *c, struct kd_signers **out,
 		    strerror(errno));
 	}
 	p->exe[n] = '\0';
-	p->n = c->signers;
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < c->signers; i++)
 		p->s[i].fd = -1;
-	for (i = 0; i < p->n; i++)
+	/*
+	 * One at a time, each loading the key and answering a ping before
+	 * the next starts: SoftHSM2's file store has been seen to hide a
+	 * token from a process that scans it while another does.
+	 */
+	for (i = 0; i < c->signers; i++) {
+		p->n = i + 1;		/* those started, for a stop */
 		if ((rc = spawn(p, &p->s[i], err)) != KR_OK) {
 			kd_signer_stop(p);
 			return rc;
 		}
-	/* Each must load the key and answer a ping before we serve. */
-	if (kd_signer_alive(p) != p->n) {
-		kd_signer_stop(p);
-		return kr_fail(err, KR_E_STATE, "the signer processes did not "
-		    "start (their errors are above)");
+		if (kd_signer_alive(p) != i + 1) {
+			kd_signer_stop(p);
+			return kr_fail(err, KR_E_STATE, "the signer processes "
+			    "did not start (their errors are above)");
+		}
 	}
 	*out = p;
 	return KR_OK;
@@ -324,8 +329,15 @@ kd_signer_tend(struct kd_signers *p)
 			p->s[i].pid = 0;
 		}
 		if (p->s[i].fd < 0 && !p->stopping) {
-			if (p->s[i].pid > 0)
-				(void)waitpid(p->s[i].pid, &st, 0);
+			/*
+			 * Reap without blocking: one killed while stuck in a
+			 * token driver may take a while; try again next tick.
+			 */
+			if (p->s[i].pid > 0 &&
+			    waitpid(p->s[i].pid, &st, WNOHANG) == 0) {
+				pthread_mutex_unlock(&p->mu);
+				continue;
+			}
 			p->s[i].pid = 0;
 			if (spawn(p, &p->s[i], &e) != KR_OK)
 				fprintf(stderr, "keyrited: signer %d: %s\n",
@@ -539,8 +551,21 @@ child_check(struct child *c, const uint8_t *tbs, size_t len,
 	    memcmp(el, name, namelen) != 0)
 		return kr_fail(err, KR_E_POLICY, "the issuer is not this "
 		    "intermediate");
-	if (!is_cert)
-		return KR_OK;
+	if (!is_cert) {
+		/*
+		 * A v1 certificate with serial 1 starts like a v2 CRL; only
+		 * a whole TBSCertList that uses every byte is one.
+		 */
+		X509_CRL_INFO *ci;
+
+		ip = tbs;
+		ci = d2i_X509_CRL_INFO(NULL, &ip, (long)len);
+		rc = ci != NULL && ip == tbs + len ? KR_OK : kr_fail(err,
+		    KR_E_PARSE, "not a TBSCertList");
+		X509_CRL_INFO_free(ci);
+		ERR_clear_error();
+		return rc;
+	}
 	ip = serial_el;
 	if ((ai = d2i_ASN1_INTEGER(NULL, &ip, serial_len)) == NULL ||
 	    (serial = ca_serial_hex(ai)) == NULL) {

@@ -128,10 +128,39 @@ request() {
 	done
 }
 
-@test "SIGTERM stops the daemon and its signers" {
-	local pid kids
+@test "a signer signs only reserved certificates and this intermediate's CRLs" {
+	local probe="$KEYRITE_BIN/../tools/signer_probe"
+	# A v1 certificate with serial 1 begins as a v2 CRL does.
+	run "$probe" "$KEYRITE_BIN/keyrited" "$W/kd" v1-serial-1
+	expect 0 "refused: not a TBSCertList"
+	run "$probe" "$KEYRITE_BIN/keyrited" "$W/kd" v3-unreserved
+	expect 0 "is not reserved"
+	run "$probe" "$KEYRITE_BIN/keyrited" "$W/kd" crl-other
+	expect 0 "refused: the issuer is not this intermediate"
+	# The control: a CRL of this intermediate is signed.
+	run "$probe" "$KEYRITE_BIN/keyrited" "$W/kd" crl
+	expect 0 "signed"
+}
+
+@test "a second serve on the same home is refused" {
+	run keyrited serve --home "$W/kd" --listen "127.0.0.1:$(hsm_port 41000)" \
+	    --publish "127.0.0.1:$(hsm_port 42000)"
+	expect 1 "another keyrited serve runs on this home"
+	# The running one is unharmed.
+	run curl -sf "http://127.0.0.1:$PUB/healthz"
+	expect 0 "ok"
+}
+
+@test "SIGTERM stops the daemon and its signers; a revocation just before is published" {
+	local pid kids serial
 	pid=$(cat "$W/pid")
 	kids=$(pgrep -P "$pid")
+	run request last
+	expect 0 "serial"
+	serial=$(openssl x509 -in "$W/last/cert.pem" -noout -serial | cut -d= -f2)
+	run keyrite cert revoke --server "https://127.0.0.1:$API" \
+	    --root "$W/root.pem" --dir "$W/last"
+	expect 0 "revoked"
 	kill -TERM "$pid"
 	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -145,4 +174,7 @@ request() {
 	done
 	grep -q 'draining' "$W/serve.log"
 	rm -f "$W/pid"
+	# The CRL written on the way out lists the revocation.
+	openssl crl -in "$W/kd/publish/crl/intermediate.pem" -noout -text |
+	    grep -qi "$serial"
 }
