@@ -283,6 +283,25 @@ kd_cmd_init(int argc, char **argv)
 		}
 	}
 	snprintf(c.subject, sizeof(c.subject), "%s", a.subject);
+	/* Name the option in what is wrong, then let the parser agree. */
+	if (!kd_url_ok(a.public_url, "http") &&
+	    !kd_url_ok(a.public_url, "https")) {
+		kr_fail(&err, KR_E_USAGE, "--public-url %s: not an http:// or "
+		    "https:// URL (no query or fragment)", a.public_url);
+		goto fail;
+	}
+	if (a.api_url != NULL && !kd_url_ok(a.api_url, "https")) {
+		kr_fail(&err, KR_E_USAGE, "--api-url %s: not an https:// URL "
+		    "(no query or fragment)", a.api_url);
+		goto fail;
+	}
+	if ((a.listen != NULL && kd_hostport(a.listen, host, sizeof(host),
+	    &port) != 0) || (a.publish != NULL && kd_hostport(a.publish,
+	    host, sizeof(host), &port) != 0)) {
+		kr_fail(&err, KR_E_USAGE, "--listen and --publish take "
+		    "HOST:PORT (e.g. 127.0.0.1:8443, [::1]:8443)");
+		goto fail;
+	}
 	/* Run the values through the config parser's checks. */
 	{
 		char *y = NULL;
@@ -316,7 +335,6 @@ kd_cmd_init(int argc, char **argv)
 		snprintf(c.publish, sizeof(c.publish), "%s", chk.publish);
 		kd_config_free(&chk);
 	}
-	(void)port;
 	do {
 		randombytes_buf(c.serial_prefix, sizeof(c.serial_prefix));
 		c.serial_prefix[0] &= 0x7f;

@@ -90,8 +90,8 @@ kd_hostport(const char *s, char *host, size_t hostsz, int *port)
 }
 
 /* Is u an http(s) URL with a host, no query, no fragment, no spaces? */
-static int
-url_ok(const char *u, const char *scheme)
+int
+kd_url_ok(const char *u, const char *scheme)
 {
 	size_t n = strlen(scheme);
 	const char *p;
@@ -213,7 +213,7 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 		return set_str(c->subject, sizeof(c->subject), s, len, what, v,
 		    key, err);
 	case K_PUBLIC_URL:
-		if (!url_ok(s, "http") && !url_ok(s, "https"))
+		if (!kd_url_ok(s, "http") && !kd_url_ok(s, "https"))
 			return cerr(err, what, v, key, "not an http(s) URL "
 			    "without query or fragment");
 		rc = set_str(c->public_url, sizeof(c->public_url), s, len,
@@ -223,7 +223,7 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 			c->public_url[len - 1] = '\0';
 		return rc;
 	case K_API_URL:
-		if (!url_ok(s, "https"))
+		if (!kd_url_ok(s, "https"))
 			return cerr(err, what, v, key, "not an https URL "
 			    "without query or fragment");
 		return set_str(c->api_url, sizeof(c->api_url), s, len, what,

@@ -76,6 +76,11 @@ enum kr_err	 kd_config_parse(const char *text, size_t len,
 enum kr_err	 kd_config_write(const struct kd_config *c, int force,
 		     struct kr_error *err);
 void		 kd_config_free(struct kd_config *c);
+/*
+ * Is u a URL of scheme ("http", "https") with a host and no query,
+ * fragment, quote or space?
+ */
+int		 kd_url_ok(const char *u, const char *scheme);
 /* Split "host:port" / "[v6]:port"; -1 when malformed. */
 int		 kd_hostport(const char *s, char *host, size_t hostsz,
 		     int *port);
