@@ -1344,10 +1344,9 @@ set_validity(X509 *x, const struct pol_profile *p, long long validity,
 	return KR_OK;
 }
 
-/* Version 3, a fresh serial, the public key and the validity. */
+/* Version 3, a fresh serial and the public key. */
 static enum kr_err
-cert_common(X509 *x, EVP_PKEY *pub, const struct pol_profile *p,
-    long long validity, time_t now, X509 *issuer, struct kr_error *err)
+cert_key_serial(X509 *x, EVP_PKEY *pub, struct kr_error *err)
 {
 	ASN1_INTEGER *serial = NULL;
 	enum kr_err rc;
@@ -1364,10 +1363,22 @@ cert_common(X509 *x, EVP_PKEY *pub, const struct pol_profile *p,
 		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot set the serial");
 		goto out;
 	}
-	rc = set_validity(x, p, validity, now, issuer, err);
+	rc = KR_OK;
 out:
 	ASN1_INTEGER_free(serial);
 	return rc;
+}
+
+/* Version 3, a fresh serial, the public key and the validity. */
+static enum kr_err
+cert_common(X509 *x, EVP_PKEY *pub, const struct pol_profile *p,
+    long long validity, time_t now, X509 *issuer, struct kr_error *err)
+{
+	enum kr_err rc;
+
+	if ((rc = cert_key_serial(x, pub, err)) != KR_OK)
+		return rc;
+	return set_validity(x, p, validity, now, issuer, err);
 }
 
 static enum kr_err
@@ -1594,6 +1605,220 @@ out:
 	NAME_CONSTRAINTS_free(inc);
 	NAME_CONSTRAINTS_free(nc);
 	GENERAL_NAMES_free(sans);
+	return rc;
+}
+
+/*
+ * The subject root's name constraints must lie inside the issuer's: for
+ * each type (DNS, IP) the issuer constrains, the subject must carry
+ * permitted subtrees of that type, each inside the issuer's, and none
+ * inside the issuer's excluded subtrees.  A cross-certificate copies the
+ * subject's constraints unchanged, so this is where a wider one is
+ * refused, with the subtree named.
+ */
+static enum kr_err
+nc_inside(const NAME_CONSTRAINTS *snc, const NAME_CONSTRAINTS *inc,
+    struct kr_error *err)
+{
+	static const int types[] = { GEN_DNS, GEN_IPADD };
+	const GENERAL_SUBTREE *st;
+	char one[300], list[512];
+	size_t k;
+	int i, seen;
+
+	if (inc == NULL)
+		return KR_OK;
+	for (k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+		seen = 0;
+		for (i = 0; i < sk_GENERAL_SUBTREE_num(inc->permittedSubtrees);
+		    i++)
+			if (sk_GENERAL_SUBTREE_value(inc->permittedSubtrees,
+			    i)->base->type == types[k])
+				seen = 1;
+		if (!seen)
+			continue;
+		seen = 0;
+		for (i = 0; snc != NULL &&
+		    i < sk_GENERAL_SUBTREE_num(snc->permittedSubtrees); i++)
+			if (sk_GENERAL_SUBTREE_value(snc->permittedSubtrees,
+			    i)->base->type == types[k])
+				seen = 1;
+		if (!seen) {
+			nc_list(inc, types[k], list, sizeof(list));
+			return kr_fail(err, KR_E_POLICY, "lint: "
+			    "name-constraints: the issuing root permits only "
+			    "%s; the certified root has no permitted %s "
+			    "subtrees, so a cross-certificate would widen "
+			    "what the issuer vouches for", list,
+			    types[k] == GEN_DNS ? "DNS" : "IP");
+		}
+	}
+	for (i = 0; snc != NULL &&
+	    i < sk_GENERAL_SUBTREE_num(snc->permittedSubtrees); i++) {
+		st = sk_GENERAL_SUBTREE_value(snc->permittedSubtrees, i);
+		if (nc_allows(st->base, inc))
+			continue;
+		ca_general_name_text(st->base, one, sizeof(one));
+		nc_list(inc, st->base->type, list, sizeof(list));
+		return kr_fail(err, KR_E_POLICY, "lint: name-constraints: "
+		    "the certified root permits %s, which is outside the "
+		    "issuing root's permitted subtrees (%s)", one, list);
+	}
+	return KR_OK;
+}
+
+/*
+ * notBefore and notAfter of a cross-certificate: inside both roots'
+ * validity.  notBefore is now - backdate, moved up to the later of the
+ * two roots' notBefore; notAfter is notBefore + validity, or with
+ * validity <= 0 the earlier of the two notAfters.  Ending after either
+ * root, or lasting longer than the profile allows, is refused.
+ */
+static enum kr_err
+cross_validity(X509 *x, X509 *subject, X509 *issuer,
+    const struct pol_profile *p, long long validity, time_t now,
+    struct kr_error *err)
+{
+	char d1[48], d2[48], t1[32], t2[32];
+	time_t nb, na, snb, sna, inb, ina, end;
+
+	if (ca_time_from_asn1(X509_get0_notBefore(subject), &snb) != 0 ||
+	    ca_time_from_asn1(X509_get0_notAfter(subject), &sna) != 0 ||
+	    ca_time_from_asn1(X509_get0_notBefore(issuer), &inb) != 0 ||
+	    ca_time_from_asn1(X509_get0_notAfter(issuer), &ina) != 0)
+		return kr_fail(err, KR_E_PARSE, "a root's validity cannot be "
+		    "read");
+	end = sna < ina ? sna : ina;
+	nb = now - (time_t)p->backdate;
+	if (nb < inb)
+		nb = inb;
+	if (nb < snb)
+		nb = snb;
+	if (validity > 0) {
+		na = nb + (time_t)validity;
+		if (na > end) {
+			fmt_time(na, t1);
+			fmt_time(end, t2);
+			return kr_fail(err, KR_E_POLICY, "lint: "
+			    "validity-issuer: notAfter %s would be after %s "
+			    "notAfter %s; a cross-certificate ends no later "
+			    "than either root; choose fewer days", t1,
+			    end == ina ? "the issuing root's" :
+			    "the certified root's", t2);
+		}
+	} else
+		na = end;
+	if (na <= now || na <= nb) {
+		fmt_time(end, t1);
+		return kr_fail(err, KR_E_POLICY, "lint: validity-now: one of "
+		    "the roots has expired (%s)", t1);
+	}
+	if ((long long)(na - nb) > p->max_validity) {
+		fmt_duration((long long)(na - nb), d1);
+		fmt_duration(p->max_validity, d2);
+		return kr_fail(err, KR_E_POLICY, "lint: validity-max: a "
+		    "validity of %s is longer than profile %s allows (%s); "
+		    "give fewer days", d1, p->name, d2);
+	}
+	if (ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL)
+		return kr_fail_ossl(err, KR_E_CRYPTO,
+		    "cannot set the validity");
+	return KR_OK;
+}
+
+/*
+ * Build a cross-certificate TBS (see ca.h): the subject root's name,
+ * key, SKI and name constraints, issued by issuer.  The subject must be
+ * a self-signed CA whose signature verifies (it holds its key), under a
+ * different key than the issuer's.
+ */
+enum kr_err
+ca_cross_build(X509 *subject, X509 *issuer, const struct pol_profile *p,
+    long long validity, time_t now, X509 **out, struct kr_error *err)
+{
+	X509 *x = NULL;
+	NAME_CONSTRAINTS *inc = NULL, *snc = NULL;
+	ASN1_OCTET_STRING *ski = NULL;
+	EVP_PKEY *spub;
+	int crit = 0, icrit = 0;
+	enum kr_err rc;
+
+	*out = NULL;
+	if (p->kind != POL_KIND_INTERMEDIATE) {
+		rc = kr_fail(err, KR_E_USAGE, "profile %s is not an "
+		    "intermediate profile; use the cross profile", p->name);
+		goto out;
+	}
+	if (subject == NULL || issuer == NULL) {
+		rc = kr_fail(err, KR_E_USAGE, "a subject and an issuer are "
+		    "required");
+		goto out;
+	}
+	spub = X509_get0_pubkey(subject);
+	if ((rc = key_check(spub, p, "the certified root's key", err)) !=
+	    KR_OK)
+		goto out;
+	if (X509_check_ca(subject) != 1 ||
+	    X509_check_issued(subject, subject) != X509_V_OK ||
+	    X509_verify(subject, spub) != 1) {
+		ERR_clear_error();
+		rc = kr_fail(err, KR_E_USAGE, "the certificate to cross-sign "
+		    "must be a self-signed root CA certificate whose "
+		    "signature verifies");
+		goto out;
+	}
+	if (EVP_PKEY_eq(spub, X509_get0_pubkey(issuer)) == 1) {
+		rc = kr_fail(err, KR_E_USAGE, "the certificate to cross-sign "
+		    "certifies the issuing root's own key");
+		goto out;
+	}
+	ERR_clear_error();
+	ski = X509_get_ext_d2i(subject, NID_subject_key_identifier, NULL,
+	    NULL);
+	if (ski == NULL || ASN1_STRING_length(ski) == 0) {
+		rc = kr_fail(err, KR_E_POLICY, "lint: ski: the certified root "
+		    "has no subjectKeyIdentifier to copy");
+		goto out;
+	}
+	snc = X509_get_ext_d2i(subject, NID_name_constraints, &crit, NULL);
+	inc = X509_get_ext_d2i(issuer, NID_name_constraints, &icrit, NULL);
+	if ((snc == NULL && crit != -1) || (inc == NULL && icrit != -1)) {
+		rc = kr_fail_ossl(err, KR_E_PARSE, "a root's name constraints "
+		    "cannot be parsed");
+		goto out;
+	}
+	ERR_clear_error();
+	if ((rc = nc_inside(snc, inc, err)) != KR_OK)
+		goto out;
+	if ((x = X509_new()) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (X509_set_subject_name(x, X509_get_subject_name(subject)) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(issuer)) != 1) {
+		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot set the names");
+		goto out;
+	}
+	if ((rc = cert_key_serial(x, spub, err)) != KR_OK ||
+	    (rc = cross_validity(x, subject, issuer, p, validity, now,
+	    err)) != KR_OK ||
+	    (rc = add_basic_constraints(x, 1, p->path_len, err)) != KR_OK ||
+	    (rc = add_key_usage(x, p->key_usage, err)) != KR_OK ||
+	    (rc = add_eku(x, p->ext_key_usage, err)) != KR_OK ||
+	    (rc = add_ext(x, NID_subject_key_identifier, ski, 0, err)) !=
+	    KR_OK ||
+	    (rc = add_aki(x, issuer, err)) != KR_OK ||
+	    (rc = add_name_constraints(x, snc, err)) != KR_OK)
+		goto out;
+	*out = x;
+	x = NULL;
+	rc = KR_OK;
+out:
+	X509_free(x);
+	NAME_CONSTRAINTS_free(inc);
+	NAME_CONSTRAINTS_free(snc);
+	ASN1_OCTET_STRING_free(ski);
 	return rc;
 }
 

@@ -88,6 +88,21 @@ enum kr_err	 ca_intermediate_build(X509_REQ *csr, X509 *issuer,
 		     X509 **out, struct kr_error *err);
 
 /*
+ * Build the TBS of a cross-certificate: subject (a self-signed root CA,
+ * whose signature must verify) gets a CA certificate issued by issuer
+ * (another root) with subject's name, public key, subjectKeyIdentifier
+ * and name constraints copied, basicConstraints and keyUsage per
+ * profile p (an intermediate-kind profile, normally "cross"), a fresh
+ * serial, and AKI = issuer's SKI.  Every permitted subtree must lie
+ * inside issuer's (KR_E_POLICY naming it).  The validity lies inside
+ * both roots': validity <= 0 means until the earlier of their
+ * notAfters; a longer one is refused, not clipped.
+ */
+enum kr_err	 ca_cross_build(X509 *subject, X509 *issuer,
+		     const struct pol_profile *p, long long validity,
+		     time_t now, X509 **out, struct kr_error *err);
+
+/*
  * Build a leaf TBS for a CSR: subject from the CSR (or cn), SANs given
  * (or from the CSR), EKU/KU per profile, CDP and AIA URLs when not NULL.
  * With pub set, the certified key is pub and csr may be NULL (renewal

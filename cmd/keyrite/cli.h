@@ -194,6 +194,7 @@ int	 cmd_quorum(int argc, char **argv);
 int	 cmd_ceremony(int argc, char **argv);
 int	 cmd_cert(int argc, char **argv);
 int	 cmd_token(int argc, char **argv);
+int	 cmd_bundle(int argc, char **argv);
 
 /*
  * cmd_cert.c: the HTTPS client of the online signer (docs/api.md).

@@ -1,7 +1,7 @@
 /*
- * cmd_root.c: keyrite root init | sign | crl, the offline root's three
- * uses.  Each checks its outputs and inputs, and runs the linter over
- * what it will sign, before it asks for a PIN; the key signs last.
+ * cmd_root.c: keyrite root init | sign | crl | cross-sign, the offline
+ * root's uses.  Each checks its outputs and inputs, and runs the linter
+ * over what it will sign, before it asks for a PIN; the key signs last.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@ struct root_args {
 	const char	*profile;
 	const char	*ca;
 	const char	*csr;
+	const char	*cert;
 	const char	*out;
 	const char	*home;
 	const char	*next_update;
@@ -62,6 +63,8 @@ root_opt(void *ctx, const char *name, const char *arg)
 		a->ca = arg;
 	else if (strcmp(name, "csr") == 0)
 		a->csr = arg;
+	else if (strcmp(name, "cert") == 0)
+		a->cert = arg;
 	else if (strcmp(name, "out") == 0)
 		a->out = arg;
 	else if (strcmp(name, "home") == 0)
@@ -549,6 +552,127 @@ out:
 	return st;
 }
 
+static const struct cli_opt cross_opts[] = {
+	OPT_KEY, OPT_PIN, OPT_MODULE,
+	{ "ca", 1, 0, "FILE", "the issuing (old) root's certificate, whose "
+	    "key is --key" },
+	{ "cert", 1, 0, "FILE", "the root to certify (the new root's "
+	    "self-signed certificate)" },
+	{ "days", 1, 0, "N", "validity in days (default: until the first of "
+	    "the two roots expires)" },
+	{ "profile", 1, 0, "NAME", "profile (default: cross)" },
+	OPT_OUT, OPT_FORCE, OPT_HOME, OPT_DRY,
+	OPT_END,
+};
+static const struct cli_cmd cross_cmd = {
+	"root cross-sign", "Certify another root's name and key with this "
+	"root's key: a cross-certificate,\nso that chains ending at the new "
+	"root also reach the old one while endpoints\nstill trust only the "
+	"old one.  Subject, key, subjectKeyIdentifier and name\nconstraints "
+	"are the new root's (the constraints must lie inside the old "
+	"root's);\nthe validity ends no later than either root.  Built and "
+	"linted before the PIN\nis asked for.  See docs/bundle.md.",
+	"--key URI --ca OLD_ROOT.pem --cert NEW_ROOT.pem --out FILE [--days N] "
+	"[--dry-run]",
+	"  keyrite root cross-sign --key 'pkcs11:token=lab-root;"
+	"object=root-2026' \\\n      --pin-file user.pin --ca root-2026.pem "
+	"--cert root-2036.pem --out cross-2036-by-2026.pem",
+	cross_opts,
+};
+
+static int
+root_cross_main(int argc, char **argv)
+{
+	struct root_args a = { .cmd = &cross_cmd };
+	struct pol_profile prof;
+	struct cli_token t;
+	struct cli_auth auth;
+	struct kr_error err = { 0 };
+	struct ca_rootstate *rs = NULL;
+	X509 *ca = NULL, *subj = NULL, *tbs = NULL, *cert = NULL;
+	long long validity = 0;
+	time_t now = kr_now();
+	int idx, st = 1;
+
+	memset(&t, 0, sizeof(t));
+	if ((idx = cli_parse(&cross_cmd, argc, argv, root_opt, &a)) < 0) {
+		st = EXIT_USAGE;
+		goto out;
+	}
+	if (idx != argc) {
+		st = cli_usage(&cross_cmd, "unexpected argument '%s'",
+		    argv[idx]);
+		goto out;
+	}
+	if (a.key == NULL || a.ca == NULL || a.cert == NULL ||
+	    (a.out == NULL && !a.dry_run)) {
+		st = cli_usage(&cross_cmd, "--key, --ca, --cert and --out are "
+		    "required");
+		goto out;
+	}
+	if (a.days != NULL && (validity = kr_parse_duration(a.days, 'd')) <=
+	    0) {
+		st = cli_usage(&cross_cmd, "--days '%s' is not a positive "
+		    "number of days", a.days);
+		goto out;
+	}
+	if ((!a.dry_run && kr_out_check(a.out, a.force, &err) != KR_OK) ||
+	    load_profile(a.profile ? a.profile : "cross",
+	    POL_KIND_INTERMEDIATE, &prof, &err) != KR_OK ||
+	    ca_load_cert(a.ca, &ca, &err) != KR_OK ||
+	    ca_load_cert(a.cert, &subj, &err) != KR_OK) {
+		st = cli_report(cross_cmd.name, &err);
+		goto out;
+	}
+	/* Everything the linter can refuse is refused before the PIN. */
+	if (ca_cross_build(subj, ca, &prof, validity, now, &tbs, &err) !=
+	    KR_OK ||
+	    ca_precheck_cert(tbs, X509_get0_pubkey(ca), &prof, ca, now,
+	    &err) != KR_OK) {
+		kr_error_prefix(&err, "%s", a.cert);
+		st = cli_report(cross_cmd.name, &err);
+		goto out;
+	}
+	if (a.dry_run) {
+		printf("dry run: a cross-certificate for %s passes the '%s' "
+		    "profile and the linter; nothing was signed\n", a.cert,
+		    prof.name);
+		st = 0;
+		goto out;
+	}
+	auth = (struct cli_auth){ a.pin_file, a.module, a.officers,
+	    a.nofficers, &a.pass };
+	if (ca_rootstate_open(a.home ? a.home : ca_rootstate_default_home(),
+	    ca, &rs, &err) != KR_OK ||
+	    cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
+	    key_matches_ca(&t, ca, a.ca, &err) != KR_OK ||
+	    ca_sign_cert(tbs, &t.signer, &prof, ca, now, &cert, &err) !=
+	    KR_OK ||
+	    ca_rootstate_record_issued(rs, cert, &err) != KR_OK ||
+	    ca_write_cert(a.out, cert, a.force, &err) != KR_OK) {
+		st = cli_report(cross_cmd.name, &err);
+		goto out;
+	}
+	print_cert_summary("cross-certificate", cert, a.out);
+	{
+		char *iss = X509_NAME_oneline(X509_get_issuer_name(cert), NULL,
+		    0);
+
+		printf("  issuer:   %s\n", iss ? iss : "?");
+		OPENSSL_free(iss);
+	}
+	st = 0;
+out:
+	ca_rootstate_close(rs);
+	X509_free(ca);
+	X509_free(subj);
+	X509_free(tbs);
+	X509_free(cert);
+	cli_token_close(&t);
+	root_args_free(&a);
+	return st;
+}
+
 int
 cmd_root(int argc, char **argv)
 {
@@ -556,6 +680,7 @@ cmd_root(int argc, char **argv)
 		{ "init", root_init_main, &init_cmd },
 		{ "sign", root_sign_main, &sign_cmd },
 		{ "crl", root_crl_main, &crl_cmd },
+		{ "cross-sign", root_cross_main, &cross_cmd },
 	};
 
 	return cli_dispatch("root", sub, sizeof(sub) / sizeof(sub[0]), argc,

@@ -22,13 +22,15 @@ static const struct {
 	{ "hsm", cmd_hsm, "PKCS#11 tokens: list, initialise, generate and "
 	    "list keys" },
 	{ "root", cmd_root, "the offline root: self-sign, sign "
-	    "intermediates, publish CRLs" },
+	    "intermediates, cross-sign, publish CRLs" },
 	{ "backup", cmd_backup, "Shamir-split backups of a root key: create, "
 	    "verify, restore, print, type-in" },
 	{ "quorum", cmd_quorum, "two-person control: k of n officers "
 	    "activate a token" },
 	{ "ceremony", cmd_ceremony, "scripted, witnessed key ceremonies: plan, "
 	    "run, rehearse, verify, report" },
+	{ "bundle", cmd_bundle, "signed root-rotation bundles: build, sign, "
+	    "verify, pack, inspect" },
 	{ "inspect", cmd_inspect, "show a certificate, CSR or CRL" },
 	{ "cert", cmd_cert, "certificates from the online signer: request, "
 	    "renew, revoke" },
