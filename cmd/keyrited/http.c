@@ -1125,14 +1125,12 @@ start_api(struct srv *s)
 
 /* New serving certificate: a new API daemon on the same socket. */
 static enum kr_err
-serving_load(struct srv *s, struct ca_store *st, int force, time_t *renew_at,
-    struct kr_error *err)
+serving_load(struct srv *s, int force, time_t *renew_at, struct kr_error *err)
 {
 	char *cert, *key, *full;
 	size_t a, b;
 	enum kr_err rc;
 
-	(void)st;
 	if ((rc = kd_serving_cert(s->ca, s->listen, force, &cert, &key,
 	    renew_at, err)) != KR_OK)
 		return rc;
@@ -1340,7 +1338,7 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		goto fail;
 	strcpy(s.trust_pem, ca->chain_pem);
 	strcat(s.trust_pem, ca->root_pem);
-	if (serving_load(&s, st, 0, &renew_at, &e) != KR_OK)
+	if (serving_load(&s, 0, &renew_at, &e) != KR_OK)
 		goto fail;
 	if ((s.api_fd = listen_on(s.listen, &e)) < 0 ||
 	    (pub_fd = listen_on(s.publish, &e)) < 0)
@@ -1398,7 +1396,7 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		}
 		retire_check(&s, 0);
 		if (now >= renew_at) {
-			if (serving_load(&s, st, 1, &renew_at, &e) != KR_OK) {
+			if (serving_load(&s, 1, &renew_at, &e) != KR_OK) {
 				fprintf(stderr, "keyrited: renewing the serving "
 				    "certificate: %s\n", e.msg);
 				renew_at = now + 60;
