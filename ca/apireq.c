@@ -166,12 +166,7 @@ ca_apireq_parse(enum ca_apireq_kind kind, const char *body, size_t len,
 	}
 	if ((s = json_string_value(json_object_get(o, "reason"))) != NULL) {
 		out->reason = ca_reason_from_name(s);
-		/*
-		 * keyrited revokes for good and issues only end-entity
-		 * certificates: no hold, no removeFromCRL, no CA reasons.
-		 */
-		if (out->reason < 0 || out->reason == 2 || out->reason == 6 ||
-		    out->reason == 8 || out->reason == 10) {
+		if (!ca_reason_leaf_ok(out->reason)) {
 			refuse(e, 400, "bad_reason", "reason \"%.32s\": not "
 			    "one of unspecified, keyCompromise, "
 			    "affiliationChanged, superseded, "

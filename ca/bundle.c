@@ -1522,27 +1522,6 @@ out:
 /* Signatures                                                          */
 /* ------------------------------------------------------------------ */
 
-/* DER length octets of n into p (when not NULL); returns their count. */
-static size_t
-der_len(size_t n, unsigned char *p)
-{
-	size_t k = 0, t;
-
-	if (n < 0x80) {
-		if (p != NULL)
-			p[0] = (unsigned char)n;
-		return 1;
-	}
-	for (t = n; t > 0; t >>= 8)
-		k++;
-	if (p != NULL) {
-		p[0] = (unsigned char)(0x80 | k);
-		for (t = 0; t < k; t++)
-			p[1 + t] = (unsigned char)(n >> (8 * (k - 1 - t)));
-	}
-	return 1 + k;
-}
-
 struct enc {
 	unsigned char	*der;
 	size_t		 len;
@@ -1601,13 +1580,13 @@ signed_attrs_der(CMS_SignerInfo *si, unsigned char **out, size_t *outlen,
 		total += (size_t)l;
 	}
 	qsort(e, (size_t)n, sizeof(*e), enc_cmp);
-	if ((b = malloc(1 + der_len(total, NULL) + total)) == NULL) {
+	if ((b = malloc(1 + ca_der_len(total, NULL) + total)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
 	p = b;
 	*p++ = 0x31;
-	p += der_len(total, p);
+	p += ca_der_len(total, p);
 	for (i = 0; i < (size_t)n; i++) {
 		memcpy(p, e[i].der, e[i].len);
 		p += e[i].len;

@@ -1526,6 +1526,26 @@ sans_check(const GENERAL_NAMES *sans, const NAME_CONSTRAINTS *nc,
 	return KR_OK;
 }
 
+/* sans_check against issuer's own name constraints. */
+static enum kr_err
+sans_in_issuer(const GENERAL_NAMES *sans, X509 *issuer, const char *what,
+    struct kr_error *err)
+{
+	NAME_CONSTRAINTS *inc;
+	enum kr_err rc;
+	int crit = 0;
+
+	inc = X509_get_ext_d2i(issuer, NID_name_constraints, &crit, NULL);
+	if (inc == NULL && crit != -1)
+		rc = kr_fail_ossl(err, KR_E_PARSE, "the issuer's name "
+		    "constraints cannot be parsed");
+	else
+		rc = sans_check(sans, inc, issuer, what, err);
+	ERR_clear_error();
+	NAME_CONSTRAINTS_free(inc);
+	return rc;
+}
+
 /*
  * Build an intermediate TBS for csr under issuer (see ca.h).  The
  * subject is the CSR's and must not be empty.
@@ -1886,9 +1906,8 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 	X509 *x = NULL;
 	X509_NAME *subj = NULL;
 	GENERAL_NAMES *sans = NULL;
-	NAME_CONSTRAINTS *inc = NULL;
 	const char *what;
-	int crit = 0, empty;
+	int empty;
 	enum kr_err rc;
 
 	*out = NULL;
@@ -1946,14 +1965,7 @@ ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 		    "request nor the CSR gives one", p->name);
 		goto out;
 	}
-	inc = X509_get_ext_d2i(issuer, NID_name_constraints, &crit, NULL);
-	if (inc == NULL && crit != -1) {
-		rc = kr_fail_ossl(err, KR_E_PARSE, "the issuer's name "
-		    "constraints cannot be parsed");
-		goto out;
-	}
-	ERR_clear_error();
-	if ((rc = sans_check(sans, inc, issuer, what, err)) != KR_OK)
+	if ((rc = sans_in_issuer(sans, issuer, what, err)) != KR_OK)
 		goto out;
 	if ((x = X509_new()) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
@@ -2004,7 +2016,6 @@ out:
 	X509_free(x);
 	X509_NAME_free(subj);
 	GENERAL_NAMES_free(sans);
-	NAME_CONSTRAINTS_free(inc);
 	return rc;
 }
 
@@ -2014,9 +2025,7 @@ ca_names_check(X509 *issuer, const char **dns, size_t ndns, const char **ip,
 {
 	struct ca_leaf_req r;
 	GENERAL_NAMES *sans = NULL;
-	NAME_CONSTRAINTS *inc = NULL;
 	enum kr_err rc;
-	int crit = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.dns = dns;
@@ -2025,15 +2034,8 @@ ca_names_check(X509 *issuer, const char **dns, size_t ndns, const char **ip,
 	r.nip = nip;
 	if ((rc = sans_from_args(&r, &sans, err)) != KR_OK)
 		return rc;
-	inc = X509_get_ext_d2i(issuer, NID_name_constraints, &crit, NULL);
-	if (inc == NULL && crit != -1)
-		rc = kr_fail_ossl(err, KR_E_PARSE, "the issuer's name "
-		    "constraints cannot be parsed");
-	else
-		rc = sans_check(sans, inc, issuer, "name", err);
-	ERR_clear_error();
+	rc = sans_in_issuer(sans, issuer, "name", err);
 	GENERAL_NAMES_free(sans);
-	NAME_CONSTRAINTS_free(inc);
 	return rc;
 }
 
@@ -2085,6 +2087,29 @@ ca_reason_name(int r)
 	if (r < 0 || r >= NREASONS || reason_names[r] == NULL)
 		return "unknown";
 	return reason_names[r];
+}
+
+int
+ca_reason_leaf_ok(int reason)
+{
+	return reason >= 0 && reason < NREASONS &&
+	    reason_names[reason] != NULL &&
+	    reason != CRL_REASON_CA_COMPROMISE &&
+	    reason != CRL_REASON_CERTIFICATE_HOLD &&
+	    reason != CRL_REASON_REMOVE_FROM_CRL &&
+	    reason != CRL_REASON_AA_COMPROMISE;
+}
+
+void
+ca_revoked_free(struct ca_revoked *rv, size_t n)
+{
+	size_t i;
+
+	if (rv == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ASN1_INTEGER_free(rv[i].serial);
+	free(rv);
 }
 
 static int
@@ -2270,9 +2295,8 @@ out:
 /* Signing                                                             */
 /* ------------------------------------------------------------------ */
 
-/* DER length octets of n into p (when not NULL); returns their count. */
-static size_t
-der_len(size_t n, unsigned char *p)
+size_t
+ca_der_len(size_t n, unsigned char *p)
 {
 	size_t k = 0, t;
 
@@ -2307,19 +2331,19 @@ der_assemble(const unsigned char *tbs, size_t tbslen,
 	*out = NULL;
 	*outlen = 0;
 	bitlen = siglen + 1;
-	body = tbslen + alglen + 1 + der_len(bitlen, NULL) + bitlen;
-	total = 1 + der_len(body, NULL) + body;
+	body = tbslen + alglen + 1 + ca_der_len(bitlen, NULL) + bitlen;
+	total = 1 + ca_der_len(body, NULL) + body;
 	if ((b = malloc(total)) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
 	p = b;
 	*p++ = 0x30;
-	p += der_len(body, p);
+	p += ca_der_len(body, p);
 	memcpy(p, tbs, tbslen);
 	p += tbslen;
 	memcpy(p, alg, alglen);
 	p += alglen;
 	*p++ = 0x03;
-	p += der_len(bitlen, p);
+	p += ca_der_len(bitlen, p);
 	*p++ = 0x00;
 	if (siglen > 0)
 		memcpy(p, sig, siglen);

@@ -142,6 +142,23 @@ struct ca_revoked {
 	int		 reason;	/* CRL_REASON_*, -1 = none */
 };
 
+/* Free an array of revoked entries (and their serials); safe on NULL. */
+void		 ca_revoked_free(struct ca_revoked *, size_t n);
+
+/*
+ * Whether reason is one keyrited takes for the end-entity certificates
+ * it issues: a known RFC 5280 code other than cACompromise,
+ * certificateHold, removeFromCRL and aACompromise (revocation here is
+ * final, and leaves are not CAs).
+ */
+int		 ca_reason_leaf_ok(int reason);
+
+/*
+ * The DER length octets of n into p (when not NULL); returns how many
+ * there are (1 to 9).
+ */
+size_t		 ca_der_len(size_t n, unsigned char *p);
+
 /* "keyCompromise" -> 1 etc. (RFC 5280 5.3.1), -2 if unknown. */
 int		 ca_reason_from_name(const char *);
 const char	*ca_reason_name(int);

@@ -612,19 +612,6 @@ out:
 	return rc;
 }
 
-/* Free what ca_rootstate_revoked returned; safe on NULL. */
-void
-ca_revoked_free(struct ca_revoked *rv, size_t n)
-{
-	size_t i;
-
-	if (rv == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		ASN1_INTEGER_free(rv[i].serial);
-	free(rv);
-}
-
 int
 ca_issued_by(X509 *cert, X509 *ca)
 {

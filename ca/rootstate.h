@@ -56,7 +56,6 @@ enum kr_err	 ca_rootstate_revoke(struct ca_rootstate *,
 enum kr_err	 ca_rootstate_revoked(struct ca_rootstate *,
 		     struct ca_revoked **out, size_t *n,
 		     struct kr_error *err);
-void		 ca_revoked_free(struct ca_revoked *, size_t n);
 
 /*
  * Issue the root's next CRL: record the revocations of certs[0..n)

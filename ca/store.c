@@ -1378,18 +1378,6 @@ ca_store_pending(struct ca_store *st, struct ca_store_rec **out, size_t *n,
 	return ca_store_list(st, &f, out, n, err);
 }
 
-void
-ca_store_revoked_free(struct ca_revoked *rv, size_t n)
-{
-	size_t i;
-
-	if (rv == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		ASN1_INTEGER_free(rv[i].serial);
-	free(rv);
-}
-
 enum kr_err
 ca_store_revoked_for_crl(struct ca_store *st, const char *issuer_kid,
     time_t now, long long keep_after_expiry, struct ca_revoked **out,
@@ -1454,7 +1442,7 @@ ca_store_revoked_for_crl(struct ca_store *st, const char *issuer_kid,
 out:
 	stmt_done(st, S_CRL);
 	BN_free(bn);
-	ca_store_revoked_free(rv, cnt);
+	ca_revoked_free(rv, cnt);
 	return rc;
 }
 

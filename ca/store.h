@@ -200,13 +200,12 @@ enum kr_err	 ca_store_list(struct ca_store *,
  * interval as keep_after_expiry so that each entry appears on at least
  * one regularly scheduled CRL issued after the certificate expired (RFC
  * 5280 3.3); later ones drop it.  The caller frees *out with
- * ca_store_revoked_free.
+ * ca_revoked_free (ca.h).
  */
 enum kr_err	 ca_store_revoked_for_crl(struct ca_store *,
 		     const char *issuer_kid, time_t now,
 		     long long keep_after_expiry, struct ca_revoked **out,
 		     size_t *n, struct kr_error *err);
-void		 ca_store_revoked_free(struct ca_revoked *, size_t n);
 
 /*
  * The next CRL number (1, 2, ...): one counter for the store, so the

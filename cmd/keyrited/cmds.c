@@ -378,7 +378,6 @@ kd_cmd_init(int argc, char **argv)
 		    kr_file_write(path, m->data, m->length, 0600, 0, &err) !=
 		    KR_OK)
 			goto fail;
-		sodium_memzero(m->data, m->length);
 		ca_signer_soft(&soft, key);
 		signer = &soft;
 	}
@@ -411,6 +410,9 @@ out:
 	X509_NAME_free(nm);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);
+	/* The key's PEM, on every path. */
+	if (b != NULL && BIO_get_mem_ptr(b, &m) == 1 && m != NULL)
+		OPENSSL_cleanse(m->data, m->max);
 	BIO_free(b);
 	cli_token_close(&t);
 	kd_config_free(&c);
@@ -636,8 +638,7 @@ name_ok(const char *s)
 		    s[i] != '_' && s[i] != '-')
 			return 0;
 	/* The names keyrited records for what it issues itself. */
-	return strcmp(s, "local-admin") != 0 &&
-	    strcmp(s, "keyrited-serving") != 0;
+	return !kd_prov_reserved(s);
 }
 
 static int
@@ -950,63 +951,6 @@ static const struct cli_cmd issue_cmd = {
 	issue_opts,
 };
 
-/* The names a CSR asks for: CN first (unless a SAN repeats it). */
-static int
-csr_names(X509_REQ *r, char ***out, size_t *n)
-{
-	STACK_OF(X509_EXTENSION) *exts;
-	GENERAL_NAMES *gns = NULL;
-	X509_NAME *s = X509_REQ_get_subject_name(r);
-	char **v, txt[300];
-	unsigned char *u = NULL;
-	size_t k = 0, j;
-	int i, len, dup;
-
-	*out = NULL;
-	*n = 0;
-	exts = X509_REQ_get_extensions(r);
-	if (exts != NULL) {
-		i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
-		if (i >= 0)
-			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, i));
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	}
-	if ((v = calloc((size_t)sk_GENERAL_NAME_num(gns) + 2,
-	    sizeof(*v))) == NULL)
-		goto fail;
-	i = X509_NAME_get_index_by_NID(s, NID_commonName, -1);
-	if (i >= 0 && (len = ASN1_STRING_to_UTF8(&u,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(s, i)))) > 0) {
-		v[k++] = strndup((char *)u, (size_t)len);
-		OPENSSL_free(u);
-	}
-	for (i = 0; gns != NULL && i < sk_GENERAL_NAME_num(gns); i++) {
-		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gns, i);
-
-		if (gn->type != GEN_DNS && gn->type != GEN_IPADD)
-			continue;
-		ca_general_name_text(gn, txt, sizeof(txt));
-		for (dup = 0, j = 0; j < k; j++)
-			if (v[j] != NULL && strcasecmp(v[j],
-			    strchr(txt, ':') + 1) == 0)
-				dup = 1;
-		if (!dup)
-			v[k++] = strdup(strchr(txt, ':') + 1);
-	}
-	GENERAL_NAMES_free(gns);
-	for (j = 0; j < k; j++)
-		if (v[j] == NULL)
-			goto fail;
-	*out = v;
-	*n = k;
-	return 0;
-fail:
-	for (j = 0; v != NULL && j < k; j++)
-		free(v[j]);
-	free(v);
-	return -1;
-}
-
 int
 kd_cmd_issue(int argc, char **argv)
 {
@@ -1019,7 +963,7 @@ kd_cmd_issue(int argc, char **argv)
 	X509_REQ *req = NULL;
 	char path[PATH_MAX], **names = NULL, *serial;
 	long long life = 0;
-	size_t n = 0, i;
+	size_t n = 0;
 	int status = 1, loaded = 0;
 
 	memset(&is, 0, sizeof(is));
@@ -1048,7 +992,7 @@ kd_cmd_issue(int argc, char **argv)
 		    "verify", a.csr);
 		goto fail;
 	}
-	if (csr_names(req, &names, &n) != 0 || n == 0) {
+	if (kd_csr_names(req, &names, &n, NULL, 0) != 0 || n == 0) {
 		kr_fail(&err, KR_E_USAGE, "%s: the CSR names nothing (no CN, "
 		    "no DNS or IP SAN)", a.csr);
 		goto fail;
@@ -1063,7 +1007,7 @@ kd_cmd_issue(int argc, char **argv)
 	r.names = (const char *const *)names;
 	r.nnames = n;
 	r.lifetime = life;
-	r.provname = "local-admin";
+	r.provname = KD_PROV_LOCAL;
 	if (kd_issue(&ca, &r, &is, &ke) != 0) {
 		err = ke.e;
 		kr_error_prefix(&err, "refused (%s)", ke.code);
@@ -1084,9 +1028,7 @@ fail:
 	status = cli_report(issue_cmd.name, &err);
 out:
 	kd_issued_clear(&is);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	kd_names_free(names, n);
 	X509_REQ_free(req);
 	if (loaded) {
 		kd_signer_stop(ca.signers);
@@ -1239,8 +1181,8 @@ kd_cmd_revoke(int argc, char **argv)
 		kd_args_free(&a);
 		return cli_usage(&revoke_cmd, "--serial is required");
 	}
-	if (a.reason != NULL && ((reason = ca_reason_from_name(a.reason)) <
-	    0 || reason == 2 || reason == 6 || reason == 8 || reason == 10)) {
+	if (a.reason != NULL &&
+	    !ca_reason_leaf_ok(reason = ca_reason_from_name(a.reason))) {
 		kd_args_free(&a);
 		return cli_usage(&revoke_cmd, "--reason '%s' is not a reason "
 		    "keyrited uses (keyCompromise, superseded, ...)",

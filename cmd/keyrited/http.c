@@ -472,74 +472,40 @@ fail:
 	return -1;
 }
 
-static void
-names_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* ------------------------------------------------------------------ */
 /* Endpoints                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Each name the CSR asks for (CN, DNS and IP SANs) must be one of names. */
+/*
+ * Each name the CSR asks for (CN, DNS and IP SANs) must be one of
+ * names, and it may ask for no other kind of name; else the first one
+ * that is not goes into bad.
+ */
 static int
 csr_names_ok(X509_REQ *csr, const char *const *names, size_t n, char *bad,
     size_t badsz)
 {
-	STACK_OF(X509_EXTENSION) *exts;
-	GENERAL_NAMES *gns = NULL;
-	const GENERAL_NAME *gn;
-	X509_NAME *subj = X509_REQ_get_subject_name(csr);
-	char txt[300];
-	const char *v;
-	size_t j;
-	int i, k, ok = 1;
+	char **want = NULL;
+	size_t nwant = 0, i, j;
+	int ok = 1;
 
-	for (i = -1; ok &&
-	    (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
-		ASN1_STRING *d = X509_NAME_ENTRY_get_data(
-		    X509_NAME_get_entry(subj, i));
-		unsigned char *u = NULL;
-		int len = ASN1_STRING_to_UTF8(&u, d);
-
-		ok = 0;
-		for (j = 0; len > 0 && j < n; j++)
-			if (strlen(names[j]) == (size_t)len &&
-			    strncasecmp(names[j], (char *)u, (size_t)len) == 0)
-				ok = 1;
-		if (!ok)
-			snprintf(bad, badsz, "CN=%.*s", len > 0 ? len : 0,
-			    u != NULL ? (char *)u : "");
-		OPENSSL_free(u);
-	}
-	if (!ok)
+	bad[0] = '\0';
+	if (kd_csr_names(csr, &want, &nwant, bad, badsz) != 0) {
+		snprintf(bad, badsz, "names that cannot be read");
 		return 0;
-	exts = X509_REQ_get_extensions(csr);
-	if (exts != NULL) {
-		k = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
-		if (k >= 0)
-			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, k));
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
-	for (i = 0; ok && gns != NULL && i < sk_GENERAL_NAME_num(gns); i++) {
-		gn = sk_GENERAL_NAME_value(gns, i);
-		ca_general_name_text(gn, txt, sizeof(txt));
-		v = strchr(txt, ':') != NULL ? strchr(txt, ':') + 1 : txt;
+	if (bad[0] != '\0')
 		ok = 0;
-		if (gn->type == GEN_DNS || gn->type == GEN_IPADD)
-			for (j = 0; j < n; j++)
-				if (strcasecmp(names[j], v) == 0)
-					ok = 1;
-		if (!ok)
-			snprintf(bad, badsz, "%s", txt);
+	for (i = 0; ok && i < nwant; i++) {
+		for (j = 0; j < n; j++)
+			if (strcasecmp(names[j], want[i]) == 0)
+				break;
+		if (j == n) {
+			snprintf(bad, badsz, "%s", want[i]);
+			ok = 0;
+		}
 	}
-	GENERAL_NAMES_free(gns);
-	ERR_clear_error();
+	kd_names_free(want, nwant);
 	return ok;
 }
 
@@ -644,8 +610,7 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	r.provname = rec.provisioner;
 	pthread_rwlock_rdlock(&s->ca->provlock);
 	r.prov = kd_prov_find(s->ca, rec.provisioner);
-	if (r.prov == NULL && (strcmp(rec.provisioner, "local-admin") == 0 ||
-	    strcmp(rec.provisioner, "keyrited-serving") == 0))
+	if (r.prov == NULL && kd_prov_reserved(rec.provisioner))
 		ret = send_err(c, q, 403, "not_authorized", "this certificate "
 		    "was issued locally (keyrited issue), not through a "
 		    "provisioner; renew it the same way", NULL);
@@ -660,7 +625,7 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	pthread_rwlock_unlock(&s->ca->provlock);
 out:
 	kd_issued_clear(&is);
-	names_free(names, n);
+	kd_names_free(names, n);
 	ca_store_rec_clear(&rec);
 	X509_free(x);
 	ca_apireq_free(&ar);

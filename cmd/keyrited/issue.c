@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -190,6 +191,13 @@ kd_prov_find(const struct kd_ca *ca, const char *name)
 }
 
 int
+kd_prov_reserved(const char *name)
+{
+	return strcmp(name, KD_PROV_LOCAL) == 0 ||
+	    strcmp(name, KD_PROV_SERVING) == 0;
+}
+
+int
 kd_prov_is_admin(const struct kd_ca *ca, const char *name)
 {
 	size_t i;
@@ -266,6 +274,90 @@ kd_issued_clear(struct kd_issued *o)
 	X509_free(o->cert);
 	free(o->serial);
 	memset(o, 0, sizeof(*o));
+}
+
+/* Add name to v (n of them) unless it is there (ASCII case ignored). */
+static int
+name_add(char **v, size_t *n, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strlen(v[i]) == len && strncasecmp(v[i], name, len) == 0)
+			return 0;
+	if ((v[*n] = strndup(name, len)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int
+kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
+    size_t othersz)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	GENERAL_NAMES *gns = NULL;
+	const GENERAL_NAME *gn;
+	X509_NAME *s = X509_REQ_get_subject_name(r);
+	unsigned char *u;
+	char **v, txt[300];
+	size_t k = 0;
+	int i, len, ret = -1;
+
+	*out = NULL;
+	*n = 0;
+	exts = X509_REQ_get_extensions(r);
+	if (exts != NULL) {
+		i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+		if (i >= 0)
+			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, i));
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	}
+	if ((v = calloc((size_t)X509_NAME_entry_count(s) +
+	    (size_t)sk_GENERAL_NAME_num(gns) + 1, sizeof(*v))) == NULL)
+		goto out;
+	for (i = -1; (i = X509_NAME_get_index_by_NID(s, NID_commonName,
+	    i)) >= 0;) {
+		u = NULL;
+		len = ASN1_STRING_to_UTF8(&u,
+		    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(s, i)));
+		if (len > 0 && name_add(v, &k, (char *)u, (size_t)len) != 0) {
+			OPENSSL_free(u);
+			goto out;
+		}
+		OPENSSL_free(u);
+	}
+	for (i = 0; gns != NULL && i < sk_GENERAL_NAME_num(gns); i++) {
+		gn = sk_GENERAL_NAME_value(gns, i);
+		ca_general_name_text(gn, txt, sizeof(txt));
+		if (gn->type != GEN_DNS && gn->type != GEN_IPADD) {
+			if (other != NULL && other[0] == '\0')
+				snprintf(other, othersz, "%s", txt);
+			continue;
+		}
+		if (name_add(v, &k, strchr(txt, ':') + 1,
+		    strlen(strchr(txt, ':') + 1)) != 0)
+			goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+	ret = 0;
+out:
+	kd_names_free(v, k);
+	GENERAL_NAMES_free(gns);
+	ERR_clear_error();
+	return ret;
+}
+
+void
+kd_names_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* 3 prefix bytes and 16 random ones: positive, at most 20 octets. */
@@ -592,7 +684,7 @@ kd_crl_publish(struct kd_ca *ca, struct ca_store *st, time_t *this_update,
 	rc = pub_crl(ca, "intermediate", crl, err);
 out:
 	close(lfd);		/* and with it the lock */
-	ca_store_revoked_free(rev, n);
+	ca_revoked_free(rev, n);
 	ASN1_INTEGER_free(num);
 	X509_CRL_free(tbs);
 	X509_CRL_free(crl);
@@ -820,6 +912,8 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 		if (*cert_pem != NULL && *key_pem != NULL)
 			return KR_OK;
 		free(*cert_pem);
+		if (*key_pem != NULL)
+			sodium_memzero(*key_pem, strlen(*key_pem));
 		free(*key_pem);
 		*cert_pem = *key_pem = NULL;
 	} else
@@ -834,7 +928,7 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	r.names = nv;
 	r.nnames = n;
 	r.lifetime = ca->cfg.default_lifetime;
-	r.provname = "keyrited-serving";
+	r.provname = KD_PROV_SERVING;
 	if (kd_issue(ca, &r, &is, &ke) != 0) {
 		rc = kr_fail(err, KR_E_STATE, "serving certificate: %s",
 		    ke.e.msg);
@@ -846,13 +940,12 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 		goto out;
 	}
 	BIO_get_mem_ptr(b, &m);
-	if ((*key_pem = malloc(m->length + 1)) == NULL ||
+	if ((*key_pem = calloc(1, m->length + 1)) == NULL ||
 	    (*cert_pem = kd_cert_pem(is.cert)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(*key_pem, m->data, m->length);
-	(*key_pem)[m->length] = '\0';
 	if ((rc = kr_file_write(kpath, *key_pem, strlen(*key_pem), 0600, 1,
 	    err)) != KR_OK ||
 	    (rc = kr_file_write(cpath, *cert_pem, strlen(*cert_pem), 0644, 1,
@@ -870,6 +963,8 @@ out:
 		free(*cert_pem);
 		*key_pem = *cert_pem = NULL;
 	}
+	if (b != NULL && BIO_get_mem_ptr(b, &m) == 1 && m != NULL)
+		OPENSSL_cleanse(m->data, m->max);
 	BIO_free(b);
 	EVP_PKEY_free(key);
 	kd_issued_clear(&is);

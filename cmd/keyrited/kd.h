@@ -33,6 +33,14 @@
 #define KD_PUBDIR	"publish"
 #define KD_TLSDIR	"tls"
 
+/*
+ * The provisioner names the store records for what keyrited issues
+ * itself (`keyrited issue`, its own serving certificates); no real
+ * provisioner may take them (kd_prov_name_ok).
+ */
+#define KD_PROV_LOCAL		"local-admin"
+#define KD_PROV_SERVING		"keyrited-serving"
+
 #define KD_SERIAL_PREFIX_LEN	3	/* bytes before 128 random bits */
 #define KD_BODY_MAX		65536	/* bytes of a request body */
 #define KD_SIGNERS_MAX		16
@@ -170,6 +178,8 @@ enum kr_err	 kd_provs_load(struct kd_ca *ca, struct kr_error *err);
 /* The provisioner named name, or NULL; hold provlock (read). */
 const struct ca_prov *kd_prov_find(const struct kd_ca *ca, const char *name);
 int		 kd_prov_is_admin(const struct kd_ca *ca, const char *name);
+/* Is name one of keyrited's own (KD_PROV_LOCAL, KD_PROV_SERVING)? */
+int		 kd_prov_reserved(const char *name);
 
 /* One issuance: the certificate for pub with names, under policy. */
 struct kd_issue_req {
@@ -189,6 +199,16 @@ struct kd_issued {
 int		 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 		     struct kd_err *ke);
 void		 kd_issued_clear(struct kd_issued *);
+
+/*
+ * The names a CSR asks for: every CN, then its DNS and IP SANs, each
+ * once (ASCII case ignored).  A SAN of another kind is left out, and the
+ * first such one, as text, goes into other (when not NULL).  0, or -1
+ * when out of memory; free *out with kd_names_free.
+ */
+int		 kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
+		     size_t othersz);
+void		 kd_names_free(char **v, size_t n);
 
 /*
  * Issue the intermediate's next CRL from the store and publish it

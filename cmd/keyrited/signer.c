@@ -425,6 +425,8 @@ child_key_file(struct child *c, struct kr_error *err)
 		    "read it; chmod 600 it (and consider the key "
 		    "compromised)", path);
 	}
+	/* No stdio buffer: the key's text is not left in the heap. */
+	setvbuf(f, NULL, _IONBF, 0);
 	c->soft = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (c->soft == NULL)

@@ -31,6 +31,10 @@ setup() {
 
 teardown() {
 	kd_stop || true
+	# A test that changed the shared configuration left the original.
+	if [ -f "$BATS_TEST_TMPDIR/keyrited.yaml.orig" ]; then
+		cp "$BATS_TEST_TMPDIR/keyrited.yaml.orig" "$KD/keyrited.yaml"
+	fi
 }
 
 # The seconds from notBefore to notAfter of certificate $1.
@@ -460,6 +464,33 @@ sign_refused() {
 	expect 1 "colour"
 	[[ "$output" == *"unknown setting"* ]]
 	[[ "$output" == *"keyrited.yaml:"* ]]
+}
+
+@test "the CRL is reissued on schedule, and expired certificates are tidied on schedule" {
+	local n1 n2 serial i
+	kd_stop
+	cp "$KD/keyrited.yaml" "$BATS_TEST_TMPDIR/keyrited.yaml.orig"
+	sed -i -e 's/^crl_interval:.*/crl_interval: 2s/' \
+	    -e 's/^retention:.*/retention: 2s/' \
+	    -e 's/^tidy_interval:.*/tidy_interval: 1s/' "$KD/keyrited.yaml"
+	kd_start
+	# notBefore lies 5 minutes back, so 302 s ends 2 s from now.
+	kd_issue tidy.web.lab.internal web 302s
+	serial=$(cert_serial tidy.web.lab.internal.pem)
+	[ "$(store_status "$serial")" = valid ]
+	curl -sf "$KD_PUB/crl/intermediate.crl" -o c1.crl
+	n1=$(crl_number c1.crl)
+	sleep 3
+	curl -sf "$KD_PUB/crl/intermediate.crl" -o c2.crl
+	n2=$(crl_number c2.crl)
+	# No revocation in between: only the schedule made it.
+	[ "$n2" -gt "$n1" ]
+	# Expired (2 s), kept for retention (2 s), then tidied (every 1 s).
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(store_status "$serial")" ] && break
+		sleep 0.1
+	done
+	[ -z "$(store_status "$serial")" ]
 }
 
 @test "SIGHUP loads a provisioner added after start" {

@@ -576,25 +576,25 @@ test_revoke_and_crl(void **state)
 	assert_int_equal(ASN1_INTEGER_get_uint64(&v, rv[1].serial), 1);
 	assert_int_equal(v, 0x100);
 	assert_int_equal(rv[1].reason, CRL_REASON_KEY_COMPROMISE);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 
 	/* "ff" expired, but within one CRL interval: still listed. */
 	assert_int_equal(ca_store_revoked_for_crl(st, KID, NOW + 2 * DAY - 1,
 	    DAY, &rv, &n, &err), KR_OK);
 	assert_int_equal(n, 2);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	/* Past that: dropped. */
 	assert_int_equal(ca_store_revoked_for_crl(st, KID, NOW + 2 * DAY + 1,
 	    DAY, &rv, &n, &err), KR_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(ASN1_INTEGER_get_uint64(&v, rv[0].serial), 1);
 	assert_int_equal(v, 0x100);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	/* With no interval, dropped as soon as it expired. */
 	assert_int_equal(ca_store_revoked_for_crl(st, KID, NOW + DAY + 1, 0,
 	    &rv, &n, &err), KR_OK);
 	assert_int_equal(n, 1);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	/* The other intermediate's CRL has only its own. */
 	assert_int_equal(ca_store_revoked_for_crl(st, KID2, NOW, DAY, &rv,
 	    &n, &err), KR_OK);
@@ -602,7 +602,7 @@ test_revoke_and_crl(void **state)
 	assert_int_equal(ASN1_INTEGER_get_uint64(&v, rv[0].serial), 1);
 	assert_int_equal(v, 0x300);
 	assert_int_equal(rv[0].reason, CRL_REASON_SUPERSEDED);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	ca_store_close(st);
 
 	/* Revocations persist. */
@@ -610,7 +610,7 @@ test_revoke_and_crl(void **state)
 	assert_int_equal(ca_store_revoked_for_crl(st, KID, NOW, DAY, &rv, &n,
 	    &err), KR_OK);
 	assert_int_equal(n, 2);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	ca_store_close(st);
 }
 
@@ -811,7 +811,7 @@ test_tidy_certificates(void **state)
 	assert_int_equal(ca_store_revoked_for_crl(st, KID, later, DAY, &rv, &n,
 	    &err), KR_OK);
 	assert_int_equal(n, 1);
-	ca_store_revoked_free(rv, n);
+	ca_revoked_free(rv, n);
 	/* The tidied serials are never handed out again. */
 	r = mkrec(KID, "01", later, later + DAY);
 	assert_int_equal(ca_store_reserve(st, &r, later, &id, &err),
