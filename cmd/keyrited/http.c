@@ -1365,7 +1365,7 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 				fprintf(stderr, "keyrited: renewing the serving "
 				    "certificate: %s\n", e.msg);
 				renew_at = now + 60;
-			} else if (rotate_api(&s) != 0)
+			} else if (rotate_api(&s) != 0 || renew_at <= now)
 				renew_at = now + 60;
 		}
 	}

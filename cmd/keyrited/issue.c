@@ -857,6 +857,22 @@ serving_valid(struct kd_ca *ca, X509 *x)
 	return ok;
 }
 
+/*
+ * When to renew a serving certificate valid from nb to na: at two thirds
+ * of its life counted from when it was issued, which is nb plus the
+ * profile's backdating.  Counting from nb would put the point minutes
+ * early, and with a short default_lifetime before the issue time itself.
+ */
+static time_t
+serving_renew_at(const struct kd_ca *ca, time_t nb, time_t na)
+{
+	time_t t0 = nb + (time_t)ca->profile.backdate;
+
+	if (t0 >= na)
+		t0 = nb;
+	return t0 + (na - t0) * 2 / 3;
+}
+
 /* Does x name every one of names (after api_url or listen changed)? */
 static int
 serving_names_in(X509 *x, char names[2][256], size_t n)
@@ -903,9 +919,9 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	    ca_time_from_asn1(X509_get0_notBefore(x), &nb) == 0 &&
 	    ca_time_from_asn1(X509_get0_notAfter(x), &na) == 0 &&
 	    X509_check_issued(ca->cert, x) == X509_V_OK && nb <= now &&
-	    now < nb + (na - nb) * 2 / 3 && serving_names_in(x, names, n) &&
-	    serving_valid(ca, x)) {
-		*renew_at = nb + (na - nb) * 2 / 3;
+	    now < serving_renew_at(ca, nb, na) &&
+	    serving_names_in(x, names, n) && serving_valid(ca, x)) {
+		*renew_at = serving_renew_at(ca, nb, na);
 		*cert_pem = read_text(cpath);
 		*key_pem = read_text(kpath);
 		X509_free(x);
@@ -953,7 +969,7 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 		goto out;
 	ca_time_from_asn1(X509_get0_notBefore(is.cert), &nb);
 	ca_time_from_asn1(X509_get0_notAfter(is.cert), &na);
-	*renew_at = nb + (na - nb) * 2 / 3;
+	*renew_at = serving_renew_at(ca, nb, na);
 	rc = KR_OK;
 out:
 	if (rc != KR_OK) {

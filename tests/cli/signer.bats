@@ -493,6 +493,51 @@ sign_refused() {
 	[ -z "$(store_status "$serial")" ]
 }
 
+# The serial of the certificate the API serves now.
+api_serial() {
+	openssl s_client -connect "127.0.0.1:$KD_API_PORT" -CAfile "$W/root.pem" \
+	    </dev/null 2>/dev/null | openssl x509 -noout -serial | cut -d= -f2
+}
+
+# How many serving certificates the daemon has issued itself.
+serving_count() {
+	keyrited certs --home "$KD" --json --all |
+	    jq '[.[] | select(.provisioner == "keyrited-serving")] | length'
+}
+
+@test "the serving certificate is renewed at two thirds of its life, once" {
+	local s1 s2 n0 i
+	kd_stop
+	cp "$KD/keyrited.yaml" "$BATS_TEST_TMPDIR/keyrited.yaml.orig"
+	# notBefore lies 5 minutes back, so 315 s ends 15 s after issue and
+	# renewal falls 10 s after issue.  Counted from notBefore, two thirds
+	# would lie before the issue: a new certificate on every tick.
+	sed -i 's/^default_lifetime:.*/default_lifetime: 315s/' "$KD/keyrited.yaml"
+	# The one from earlier starts would be reused while it is valid.
+	rm "$KD"/tls/serving.pem
+	n0=$(serving_count)
+	kd_start
+	s1=$(api_serial)
+	[ -n "$s1" ]
+	[ "$(serving_count)" = $((n0 + 1)) ]
+	sleep 5
+	# Half way: still the first one, and no other was made.
+	[ "$(api_serial)" = "$s1" ]
+	[ "$(serving_count)" = $((n0 + 1)) ]
+	for ((i = 0; i < 100; i++)); do
+		s2=$(api_serial)
+		[ -n "$s2" ] && [ "$s2" != "$s1" ] && break
+		sleep 0.1
+	done
+	[ "$s2" != "$s1" ]
+	# One renewal, and the new listener answers the API.
+	[ "$(serving_count)" = $((n0 + 2)) ]
+	kd_issue after-renewal.web.lab.internal web
+	grep -q "$s2" <(keyrited certs --home "$KD" --json --all |
+	    jq -r '.[] | select(.provisioner == "keyrited-serving") | .serial' |
+	    tr a-f A-F)
+}
+
 @test "SIGHUP loads a provisioner added after start" {
 	kd_prov late --allow '*.late.lab.internal'
 	csr l1 "/CN=a.late.lab.internal"
