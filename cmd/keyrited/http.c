@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "trust.h"
 #include "ca/apireq.h"
 #include "common/file.h"
 
@@ -976,6 +977,7 @@ metrics(struct MHD_Connection *c, struct srv *s)
 		    "keyrited_crl_number %lld\n", (long long)info.valid,
 		    (long long)info.revoked, (long long)info.pending,
 		    (long long)info.abandoned, (long long)info.crl_number);
+	kd_trust_metrics(f, s->ca->cfg.home);
 	if (fclose(f) != 0)
 		return MHD_NO;
 	ret = send_buf(c, 200, "text/plain; version=0.0.4", buf, len, NULL);
@@ -1016,6 +1018,14 @@ pub_handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (strcmp(url, "/metrics") == 0)
 		return metrics(c, s);
+	if (strncmp(url, "/trust/", 7) == 0 || strcmp(url, "/trust") == 0) {
+		char why[320];
+
+		if (kd_trust_serve(c, s->ca->cfg.home, url, &ret, why,
+		    sizeof(why)) == 0)
+			return ret;
+		return send_err(c, NULL, 404, "not_found", why, NULL);
+	}
 	for (i = 0; i < sizeof(pubfiles) / sizeof(pubfiles[0]); i++)
 		if (strcmp(url, pubfiles[i].path) == 0)
 			break;

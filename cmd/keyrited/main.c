@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "trust.h"
 #include "cmd/keyrite/cli.h"
 
 #define KEYRITED_VERSION "0.1.0"
@@ -31,6 +32,8 @@ static const struct {
 	{ "certs", kd_cmd_certs, "list what the issuance store holds" },
 	{ "revoke", kd_cmd_revoke, "revoke a certificate here, as the admin, "
 	    "and publish a CRL" },
+	{ "trust", kd_cmd_trust, "publish signed root-rotation bundles at "
+	    "/trust/" },
 };
 
 static void
