@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,6 +224,18 @@ ca_cross_prepare(X509 *subject, X509 *issuer, const char *profile,
 /* ------------------------------------------------------------------ */
 /* Bundles from files                                                   */
 /* ------------------------------------------------------------------ */
+
+time_t
+ca_date_parse(const char *s)
+{
+	char full[32];
+
+	if (strlen(s) == 10) {
+		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		return ca_time_parse_rfc3339(full);
+	}
+	return ca_time_parse_rfc3339(s);
+}
 
 enum kr_err
 ca_bundle_load_path(const char *path, struct ca_files *out,

@@ -51,6 +51,12 @@ enum kr_err	 ca_cross_prepare(X509 *subject, X509 *issuer,
 		     struct pol_profile *prof, X509 **tbs,
 		     struct kr_error *err);
 
+/*
+ * "2027-06-30" (midnight UTC) or "2027-06-30T00:00:00Z", as bundle
+ * build takes --remove-after; -1 if neither.
+ */
+time_t		 ca_date_parse(const char *s);
+
 /* A bundle from a directory, or from an archive made by ca_tar_write. */
 enum kr_err	 ca_bundle_load_path(const char *path, struct ca_files *out,
 		     struct kr_error *err);

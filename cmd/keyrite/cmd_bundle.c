@@ -215,19 +215,6 @@ static const struct cli_cmd build_cmd = {
 	build_opts,
 };
 
-/* "2026-12-31" or "2026-12-31T00:00:00Z"; -1 if neither. */
-static time_t
-parse_date(const char *s)
-{
-	char full[32];
-
-	if (strlen(s) == 10) {
-		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-		return ca_time_parse_rfc3339(full);
-	}
-	return ca_time_parse_rfc3339(s);
-}
-
 static int
 bundle_build_main(int argc, char **argv)
 {
@@ -263,7 +250,7 @@ bundle_build_main(int argc, char **argv)
 		goto out;
 	}
 	if (a.remove_after != NULL &&
-	    (remove_after = parse_date(a.remove_after)) == (time_t)-1) {
+	    (remove_after = ca_date_parse(a.remove_after)) == (time_t)-1) {
 		st = cli_usage(&build_cmd, "--remove-after '%s' is not a date "
 		    "like 2026-12-31 or 2026-12-31T00:00:00Z", a.remove_after);
 		goto out;
