@@ -1028,7 +1028,7 @@ check_value(struct sctx *c, const struct cer_step *st, const char *name,
 		s = (const char *)v->data.scalar.value;
 		break;
 	case P_DATE:
-		if ((rc = get_scalar(c, v, what, 1, &s)) != KR_OK)
+		if ((rc = get_scalar(c, v, what, 0, &s)) != KR_OK)
 			return rc;
 		if (ca_date_parse(s) == (time_t)-1)
 			return perr(c, node_line(v), "%s: '%.40s' is not a date "
