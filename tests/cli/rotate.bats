@@ -375,6 +375,24 @@ nss_db() {
 	[ "$status" -ne 0 ]
 }
 
+@test "the later bundle, as documented: new root active, old retiring, following the rotation's" {
+	ra=$(date -u -d '+200 days' +%Y-%m-%d)
+	run keyrite bundle build --anchor R2/root-2036.pem:active \
+	    --anchor R1/root.pem:retiring --remove-after "$ra" \
+	    --cross R2/cross-2026-by-2036.pem --previous R2/bundle.tar \
+	    --expires 90d --out BN
+	expect 0 "version:  2"
+	run on_token keyrite bundle sign BN --key "$OLD" $QUORUM --cert R1/root.pem
+	expect 0
+	run on_token keyrite bundle sign BN --key "$NEW" $QUORUM --cert R2/root-2036.pem
+	expect 0 "carries 2 signatures"
+	run keyrite bundle verify BN --trust R1/root.pem --previous R2/bundle.tar
+	expect 0 "follows the previous bundle"
+	jq -e --arg d "${ra}T00:00:00Z" '.anchors[0].state == "active" and
+	    .anchors[1].state == "retiring" and .anchors[1].remove_after == $d' \
+	    BN/manifest.json
+}
+
 @test "scripts that misuse the rotation actions are refused before anything runs" {
 	# Signing a bundle this ceremony did not build.
 	sed -e '/^  - id: sign-new$/,/^    confirm:/s/bundle: bundle$/bundle: other/' \
