@@ -1116,7 +1116,7 @@ act_bundle_build(struct runner *r, const struct cer_step *st,
 	{
 		char text[PATH_MAX + 64];
 
-		snprintf(text, sizeof(text), "bundle %s built: version %lld, "
+		snprintf(text, sizeof(text), "rotation bundle %s built: version %lld, "
 		    "%zu anchors, %zu cross-certificates, unsigned",
 		    param(st, "out", "?"), m.version, m.nanchors, m.ncross);
 		rc = log_entry(r, "record", json_pack("{s:s,s:I,s:s}", "text",
