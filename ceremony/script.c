@@ -17,7 +17,9 @@
 #include <openssl/x509.h>
 #include <yaml.h>
 
+#include "../ca/bundle.h"
 #include "../ca/ca.h"
+#include "../ca/rotate.h"
 #include "../common/file.h"
 #include "script.h"
 
@@ -52,6 +54,8 @@ enum ptype {
 	P_OUT_DIR,	/* an output directory */
 	P_DNS_LIST,	/* DNS name constraint bases */
 	P_IP_LIST,	/* IP networks, a.b.c.d/n or x::/n */
+	P_SIGCOUNT,	/* 1 .. CA_BUNDLE_MAX_SIGNERS */
+	P_DATE,		/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ */
 };
 
 struct pspec {
@@ -87,6 +91,7 @@ static const struct pspec p_root_selfsign[] = {
 	{ "profile", P_PROFILE, 0, "root" },
 	{ "permitted_dns", P_DNS_LIST, 0, NULL },
 	{ "permitted_ip", P_IP_LIST, 0, NULL },
+	{ "constraints_from", P_IN, 0, NULL },
 	{ "out", P_OUT, 1, NULL },
 	{ NULL, P_TEXT, 0, NULL }
 };
@@ -128,6 +133,36 @@ static const struct pspec p_cross_sign[] = {
 	{ NULL, P_TEXT, 0, NULL }
 };
 
+static const struct pspec p_bundle_build[] = {
+	{ "active", P_IN_LIST, 1, NULL },
+	{ "next", P_IN_LIST, 0, NULL },
+	{ "retiring", P_IN_LIST, 0, NULL },
+	{ "remove_after", P_DATE, 0, NULL },
+	{ "cross", P_IN_LIST, 0, NULL },
+	{ "previous", P_IN, 0, NULL },
+	{ "expires", P_DURATION, 0, "90d" },
+	{ "out", P_OUT_DIR, 1, NULL },
+	{ NULL, P_TEXT, 0, NULL }
+};
+static const struct pspec p_bundle_sign[] = {
+	{ "key", P_LABEL, 1, NULL },
+	{ "cert", P_IN, 1, NULL },
+	{ "bundle", P_IN, 1, NULL },
+	{ NULL, P_TEXT, 0, NULL }
+};
+static const struct pspec p_bundle_verify[] = {
+	{ "bundle", P_IN, 1, NULL },
+	{ "trust", P_IN_LIST, 1, NULL },
+	{ "min_signatures", P_SIGCOUNT, 0, "1" },
+	{ "previous", P_IN, 0, NULL },
+	{ NULL, P_TEXT, 0, NULL }
+};
+static const struct pspec p_bundle_pack[] = {
+	{ "bundle", P_IN, 1, NULL },
+	{ "out", P_OUT, 1, NULL },
+	{ NULL, P_TEXT, 0, NULL }
+};
+
 struct aspec {
 	const char		*name;
 	enum cer_action		 act;
@@ -148,6 +183,10 @@ static const struct aspec actions[] = {
 	{ "record", CER_ACT_RECORD, p_record },
 	{ "verify-file", CER_ACT_VERIFY_FILE, p_verify_file },
 	{ "deactivate", CER_ACT_DEACTIVATE, p_none },
+	{ "bundle-build", CER_ACT_BUNDLE_BUILD, p_bundle_build },
+	{ "bundle-sign", CER_ACT_BUNDLE_SIGN, p_bundle_sign },
+	{ "bundle-verify", CER_ACT_BUNDLE_VERIFY, p_bundle_verify },
+	{ "bundle-pack", CER_ACT_BUNDLE_PACK, p_bundle_pack },
 	{ NULL, 0, NULL }
 };
 
@@ -203,7 +242,11 @@ cer_action_uses_key(enum cer_action a)
 	case CER_ACT_BACKUP_CREATE:
 	case CER_ACT_BACKUP_RESTORE:
 	case CER_ACT_CROSS_SIGN:
+	case CER_ACT_BUNDLE_SIGN:
 		return 1;
+	case CER_ACT_BUNDLE_BUILD:
+	case CER_ACT_BUNDLE_VERIFY:
+	case CER_ACT_BUNDLE_PACK:
 	case CER_ACT_CONFIRM:
 	case CER_ACT_QUORUM_INIT:
 	case CER_ACT_ACTIVATE:
@@ -978,6 +1021,19 @@ check_value(struct sctx *c, const struct cer_step *st, const char *name,
 			    "fine)", what);
 		s = hex;
 		break;
+	case P_SIGCOUNT:
+		if ((rc = get_uint(c, v, what, 1, CA_BUNDLE_MAX_SIGNERS, &n)) !=
+		    KR_OK)
+			return rc;
+		s = (const char *)v->data.scalar.value;
+		break;
+	case P_DATE:
+		if ((rc = get_scalar(c, v, what, 0, &s)) != KR_OK)
+			return rc;
+		if (ca_date_parse(s) == (time_t)-1)
+			return perr(c, node_line(v), "%s: '%.40s' is not a date "
+			    "(2027-06-30 or 2027-06-30T00:00:00Z)", what, s);
+		break;
 	case P_IN:
 	case P_OUT:
 	case P_OUT_DIR:
@@ -1274,10 +1330,20 @@ expected_outputs(struct sctx *c, const struct cer_step *st, char ***out,
 		pre = "share-";
 		suf = ".txt";
 		break;
+	case CER_ACT_BUNDLE_BUILD:
+		/*
+		 * The other files' names hold their hashes; manifest.json
+		 * names each with its SHA-256, so its hash pins them all.
+		 */
+		p = cer_step_param(st, "out");
+		dir = p != NULL ? p->value : NULL;
+		first = CA_BUNDLE_MANIFEST;
+		break;
 	case CER_ACT_ROOT_SELFSIGN:
 	case CER_ACT_SIGN_CSR:
 	case CER_ACT_CRL:
 	case CER_ACT_CROSS_SIGN:
+	case CER_ACT_BUNDLE_PACK:
 		p = cer_step_param(st, "out");
 		first = p != NULL ? p->value : NULL;
 		break;
@@ -1288,6 +1354,8 @@ expected_outputs(struct sctx *c, const struct cer_step *st, char ***out,
 	case CER_ACT_RECORD:
 	case CER_ACT_VERIFY_FILE:
 	case CER_ACT_DEACTIVATE:
+	case CER_ACT_BUNDLE_SIGN:
+	case CER_ACT_BUNDLE_VERIFY:
 		return KR_OK;
 	}
 	if (first == NULL)
@@ -1463,6 +1531,18 @@ check_files(struct sctx *c)
 			    (rc = check_input(c, w, nw, i, p, p->value)) !=
 			    KR_OK)
 				goto out;
+			/* A bundle is a directory: its manifest's writer. */
+			if (t == P_IN && p->value != NULL &&
+			    (strcmp(p->name, "bundle") == 0 ||
+			    strcmp(p->name, "previous") == 0)) {
+				char mf[PATH_LEN_MAX + 32];
+
+				snprintf(mf, sizeof(mf), "%s/%s", p->value,
+				    CA_BUNDLE_MANIFEST);
+				if ((rc = check_input(c, w, nw, i, p, mf)) !=
+				    KR_OK)
+					goto out;
+			}
 			for (k = 0; t == P_IN_LIST && k < p->nlist; k++)
 				if ((rc = check_input(c, w, nw, i, p,
 				    p->list[k])) != KR_OK)
@@ -1498,6 +1578,103 @@ need_role(struct sctx *c, const struct cer_step *st, const char *id,
 		return perr(c, st->line, "step '%s' (%s) needs a role '%s' "
 		    "with a threshold: %s", st->id, cer_action_name(st->action),
 		    id, why);
+	return KR_OK;
+}
+
+/*
+ * A bundle's anchors: at least one active (required by the spec), none
+ * listed twice, at most CA_BUNDLE_MAX_ANCHORS; remove_after exactly
+ * when one is retiring; a lifetime keyrite builds.
+ */
+static enum kr_err
+check_bundle_build(struct sctx *c, const struct cer_step *st)
+{
+	static const char *const lists[] = { "active", "next", "retiring" };
+	const struct cer_param *p, *q, *ret, *exp;
+	size_t i, j, k, l, n = 0;
+
+	for (i = 0; i < 3; i++) {
+		if ((p = cer_step_param(st, lists[i])) == NULL)
+			continue;
+		n += p->nlist;
+		for (k = 0; k < p->nlist; k++)
+			for (j = 0; j < i; j++) {
+				if ((q = cer_step_param(st, lists[j])) == NULL)
+					continue;
+				for (l = 0; l < q->nlist; l++)
+					if (strcmp(p->list[k], q->list[l]) ==
+					    0)
+						return perr(c, p->line, "step "
+						    "'%s': anchor '%s' is both "
+						    "%s and %s", st->id,
+						    p->list[k], lists[j],
+						    lists[i]);
+			}
+	}
+	if (n > CA_BUNDLE_MAX_ANCHORS)
+		return perr(c, st->line, "step '%s': %zu anchors; a bundle "
+		    "holds at most %d", st->id, n, CA_BUNDLE_MAX_ANCHORS);
+	if ((p = cer_step_param(st, "cross")) != NULL &&
+	    p->nlist > CA_BUNDLE_MAX_CROSS)
+		return perr(c, p->line, "step '%s': %zu cross-certificates; a "
+		    "bundle holds at most %d", st->id, p->nlist,
+		    CA_BUNDLE_MAX_CROSS);
+	ret = cer_step_param(st, "retiring");
+	if (ret != NULL && cer_step_param(st, "remove_after") == NULL)
+		return perr(c, ret->line, "step '%s': retiring anchors need "
+		    "remove_after (the date endpoints remove them)", st->id);
+	if (ret == NULL && (q = cer_step_param(st, "remove_after")) != NULL)
+		return perr(c, q->line, "step '%s': remove_after is for "
+		    "retiring anchors, and none is retiring", st->id);
+	exp = cer_step_param(st, "expires");
+	if (exp != NULL && kr_parse_duration(exp->value, 'd') >
+	    CA_BUNDLE_MAX_LIFETIME)
+		return perr(c, exp->line, "step '%s': expires: %s is longer "
+		    "than a bundle may live (%lld days)", st->id, exp->value,
+		    CA_BUNDLE_MAX_LIFETIME / 86400);
+	return KR_OK;
+}
+
+/*
+ * bundle-sign signs a bundle an earlier bundle-build step of the script
+ * made, in the ceremony directory, and not once it is packed (the
+ * archive would lack the signature).  bundle-pack may pack any bundle,
+ * but not one built later.
+ */
+static enum kr_err
+check_bundle_use(struct sctx *c, size_t si)
+{
+	const struct cer_script *s = c->s;
+	const struct cer_step *st = &s->steps[si], *o;
+	const struct cer_param *b = cer_step_param(st, "bundle"), *q;
+	size_t k;
+	int built = 0;
+
+	for (k = 0; b != NULL && k < s->nsteps; k++) {
+		o = &s->steps[k];
+		if (o->action == CER_ACT_BUNDLE_BUILD &&
+		    (q = cer_step_param(o, "out")) != NULL &&
+		    strcmp(q->value, b->value) == 0) {
+			if (k > si)
+				return perr(c, b->line, "step '%s': bundle "
+				    "'%s' is built by step '%s' (line %d), "
+				    "which comes later", st->id, b->value,
+				    o->id, o->line);
+			built = 1;
+		}
+		if (st->action == CER_ACT_BUNDLE_SIGN && k < si &&
+		    o->action == CER_ACT_BUNDLE_PACK &&
+		    (q = cer_step_param(o, "bundle")) != NULL &&
+		    strcmp(q->value, b->value) == 0)
+			return perr(c, b->line, "step '%s': bundle '%s' is "
+			    "already packed by step '%s' (line %d); sign it "
+			    "before packing", st->id, b->value, o->id,
+			    o->line);
+	}
+	if (st->action == CER_ACT_BUNDLE_SIGN && !built && b != NULL)
+		return perr(c, b->line, "step '%s': bundle '%s' is not built "
+		    "by an earlier bundle-build step; bundle-sign signs a "
+		    "bundle this ceremony builds", st->id, b->value);
 	return KR_OK;
 }
 
@@ -1565,13 +1742,32 @@ check_steps(struct sctx *c)
 			    "backup is split among the custodians")) != KR_OK)
 				return rc;
 			break;
-		case CER_ACT_KEYGEN:
 		case CER_ACT_ROOT_SELFSIGN:
+			if (cer_step_param(st, "constraints_from") != NULL &&
+			    (cer_step_param(st, "permitted_dns") != NULL ||
+			    cer_step_param(st, "permitted_ip") != NULL))
+				return perr(c, st->line, "step '%s' "
+				    "(root-selfsign): constraints_from copies "
+				    "the name constraints of a certificate; "
+				    "give no permitted_dns or permitted_ip with "
+				    "it", st->id);
+			break;
+		case CER_ACT_BUNDLE_BUILD:
+			if ((rc = check_bundle_build(c, st)) != KR_OK)
+				return rc;
+			break;
+		case CER_ACT_BUNDLE_SIGN:
+		case CER_ACT_BUNDLE_PACK:
+			if ((rc = check_bundle_use(c, i)) != KR_OK)
+				return rc;
+			break;
+		case CER_ACT_KEYGEN:
 		case CER_ACT_SIGN_CSR:
 		case CER_ACT_CRL:
 		case CER_ACT_CROSS_SIGN:
 		case CER_ACT_RECORD:
 		case CER_ACT_VERIFY_FILE:
+		case CER_ACT_BUNDLE_VERIFY:
 			break;
 		}
 		if (cer_action_uses_key(st->action)) {

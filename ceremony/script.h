@@ -70,6 +70,10 @@ enum cer_action {
 	CER_ACT_RECORD,		/* free text, or a file's SHA-256 */
 	CER_ACT_VERIFY_FILE,	/* a file's hash against a value read aloud */
 	CER_ACT_DEACTIVATE,	/* log out, close the token */
+	CER_ACT_BUNDLE_BUILD,	/* an unsigned rotation bundle */
+	CER_ACT_BUNDLE_SIGN,	/* a root's signature on a bundle */
+	CER_ACT_BUNDLE_VERIFY,	/* a bundle checked against given roots */
+	CER_ACT_BUNDLE_PACK,	/* a signed bundle as one archive */
 };
 
 /* Does the action use the token key (needs an active quorum)? */

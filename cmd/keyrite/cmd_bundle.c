@@ -14,10 +14,7 @@
 
 #include "cli.h"
 #include "ca/bundle.h"
-
-/* The most a bundle archive can be (see ca/tar.c). */
-#define BUNDLE_TAR_MAX	(CA_FILES_TOTAL_MAX + 2 * CA_FILES_MAX * 512 + \
-	    20 * 512)
+#include "ca/rotate.h"
 
 struct bundle_args {
 	const char	**anchors;	/* FILE:STATE */
@@ -107,31 +104,6 @@ one_operand(const struct cli_cmd *cmd, int argc, char **argv, int idx,
 		return NULL;
 	}
 	return argv[idx];
-}
-
-/* A bundle from a directory or a .tar made by keyrite bundle pack. */
-static enum kr_err
-load_bundle(const char *path, struct ca_files *out, struct kr_error *err)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len;
-	enum kr_err rc;
-
-	memset(out, 0, sizeof(*out));
-	if (stat(path, &st) == -1)
-		return kr_fail(err, errno == ENOENT ? KR_E_NOTFOUND : KR_E_IO,
-		    "%s: %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return ca_files_read_dir(path, out, err);
-	if ((rc = kr_file_read(path, BUNDLE_TAR_MAX, &buf, &len, err)) !=
-	    KR_OK)
-		return rc;
-	rc = ca_tar_read(buf, len, out, err);
-	free(buf);
-	if (rc != KR_OK)
-		kr_error_prefix(err, "%s", path);
-	return rc;
 }
 
 /* SHA-256 as upper-case hex in groups of four, to read aloud. */
@@ -243,61 +215,16 @@ static const struct cli_cmd build_cmd = {
 	build_opts,
 };
 
-/* "2026-12-31" or "2026-12-31T00:00:00Z"; -1 if neither. */
-static time_t
-parse_date(const char *s)
-{
-	char full[32];
-
-	if (strlen(s) == 10) {
-		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
-		return ca_time_parse_rfc3339(full);
-	}
-	return ca_time_parse_rfc3339(s);
-}
-
-/* The previous bundle's manifest bytes (it must be a sound bundle). */
-static enum kr_err
-load_previous(const char *path, uint8_t **out, size_t *len,
-    struct kr_error *err)
-{
-	struct ca_files prev;
-	const struct ca_file *mf;
-	enum kr_err rc;
-
-	*out = NULL;
-	*len = 0;
-	if ((rc = load_bundle(path, &prev, err)) != KR_OK)
-		return rc;
-	if ((rc = ca_bundle_check(&prev, NULL, err)) != KR_OK) {
-		kr_error_prefix(err, "%s", path);
-		goto out;
-	}
-	mf = ca_files_get(&prev, CA_BUNDLE_MANIFEST);
-	if ((*out = malloc(mf->len + 1)) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*out, mf->data, mf->len + 1);
-	*len = mf->len;
-out:
-	ca_files_free(&prev);
-	return rc;
-}
-
 static int
 bundle_build_main(int argc, char **argv)
 {
 	struct bundle_args a = { .cmd = &build_cmd };
 	struct kr_error err = { 0 };
-	struct ca_bundle_spec spec;
-	struct ca_files files = { 0 };
+	struct ca_bundle_request req;
 	struct ca_manifest m = { 0 };
 	enum ca_anchor_state *states = NULL;
-	X509 **anchors = NULL, **cross = NULL;
-	uint8_t *prev = NULL;
-	size_t prevlen = 0, i, nretiring = 0;
-	char *path = NULL;
+	char **paths = NULL;
+	size_t i, nretiring = 0;
 	const char *colon;
 	time_t remove_after = 0;
 	long long lifetime;
@@ -323,14 +250,13 @@ bundle_build_main(int argc, char **argv)
 		goto out;
 	}
 	if (a.remove_after != NULL &&
-	    (remove_after = parse_date(a.remove_after)) == (time_t)-1) {
+	    (remove_after = ca_date_parse(a.remove_after)) == (time_t)-1) {
 		st = cli_usage(&build_cmd, "--remove-after '%s' is not a date "
 		    "like 2026-12-31 or 2026-12-31T00:00:00Z", a.remove_after);
 		goto out;
 	}
 	if ((states = calloc(a.nanchors, sizeof(*states))) == NULL ||
-	    (anchors = calloc(a.nanchors, sizeof(*anchors))) == NULL ||
-	    (cross = calloc(a.ncross + 1, sizeof(*cross))) == NULL) {
+	    (paths = calloc(a.nanchors + 1, sizeof(*paths))) == NULL) {
 		fprintf(stderr, "keyrite: out of memory\n");
 		goto out;
 	}
@@ -345,6 +271,11 @@ bundle_build_main(int argc, char **argv)
 		}
 		if (states[i] == CA_ANCHOR_RETIRING)
 			nretiring++;
+		if ((paths[i] = strndup(a.anchors[i], (size_t)(colon -
+		    a.anchors[i]))) == NULL) {
+			fprintf(stderr, "keyrite: out of memory\n");
+			goto out;
+		}
 	}
 	if (nretiring > 0 && a.remove_after == NULL) {
 		st = cli_usage(&build_cmd, "a retiring anchor needs "
@@ -356,41 +287,14 @@ bundle_build_main(int argc, char **argv)
 		    "anchors, and none is retiring");
 		goto out;
 	}
-	if (cli_outdir_check(a.out, &err) != KR_OK) {
-		st = cli_report(build_cmd.name, &err);
-		goto out;
-	}
-	for (i = 0; i < a.nanchors; i++) {
-		colon = strrchr(a.anchors[i], ':');
-		free(path);
-		if ((path = strndup(a.anchors[i], (size_t)(colon -
-		    a.anchors[i]))) == NULL ||
-		    ca_load_cert(path, &anchors[i], &err) != KR_OK) {
-			if (path == NULL)
-				kr_fail(&err, KR_E_NOMEM, "out of memory");
-			st = cli_report(build_cmd.name, &err);
-			goto out;
-		}
-	}
-	for (i = 0; i < a.ncross; i++)
-		if (ca_load_cert(a.cross[i], &cross[i], &err) != KR_OK) {
-			st = cli_report(build_cmd.name, &err);
-			goto out;
-		}
-	if (a.previous != NULL && load_previous(a.previous, &prev, &prevlen,
-	    &err) != KR_OK) {
-		st = cli_report(build_cmd.name, &err);
-		goto out;
-	}
-	spec = (struct ca_bundle_spec){
-		.anchors = anchors, .states = states, .nanchors = a.nanchors,
-		.remove_after = remove_after, .cross = cross,
-		.ncross = a.ncross, .prev = prev, .prevlen = prevlen,
-		.now = kr_now(), .lifetime = lifetime,
+	req = (struct ca_bundle_request){
+		.anchors = (const char *const *)paths, .states = states,
+		.nanchors = a.nanchors, .cross = a.cross, .ncross = a.ncross,
+		.previous = a.previous, .remove_after = remove_after,
+		.lifetime = lifetime, .now = kr_now(), .out = a.out,
 	};
-	if (ca_bundle_build(&spec, &files, &err) != KR_OK ||
-	    ca_files_write_dir(a.out, &files, &err) != KR_OK ||
-	    ca_bundle_check(&files, &m, &err) != KR_OK) {
+	if (cli_outdir_check(a.out, &err) != KR_OK ||
+	    ca_bundle_make(&req, &m, &err) != KR_OK) {
 		st = cli_report(build_cmd.name, &err);
 		goto out;
 	}
@@ -400,14 +304,10 @@ bundle_build_main(int argc, char **argv)
 	st = 0;
 out:
 	ca_manifest_free(&m);
-	ca_files_free(&files);
-	if (anchors != NULL)
-		ca_bundle_free_certs(anchors, a.nanchors);
-	if (cross != NULL)
-		ca_bundle_free_certs(cross, a.ncross);
+	for (i = 0; paths != NULL && i < a.nanchors; i++)
+		free(paths[i]);
+	free(paths);
 	free(states);
-	free(prev);
-	free(path);
 	bundle_args_free(&a);
 	return st;
 }
@@ -450,7 +350,6 @@ bundle_sign_main(int argc, char **argv)
 	struct ca_bundle_sigs sigs;
 	struct cli_token t;
 	struct cli_auth auth;
-	const struct ca_file *sf;
 	const char *dir;
 	char path[PATH_MAX];
 	X509 *cert = NULL;
@@ -483,9 +382,8 @@ bundle_sign_main(int argc, char **argv)
 		goto out;
 	}
 	/* Everything that can be refused is refused before the PIN. */
-	if (ca_files_read_dir(dir, &files, &err) != KR_OK ||
-	    ca_load_cert(a.cert, &cert, &err) != KR_OK ||
-	    ca_bundle_sign_check(&files, cert, &err) != KR_OK) {
+	if (ca_bundle_sign_prepare(dir, a.cert, &files, &cert, &err) !=
+	    KR_OK) {
 		st = cli_report(sign_cmd.name, &err);
 		goto out;
 	}
@@ -501,18 +399,8 @@ bundle_sign_main(int argc, char **argv)
 		st = cli_report(sign_cmd.name, &err);
 		goto out;
 	}
-	if (EVP_PKEY_eq(t.signer.pub, X509_get0_pubkey(cert)) != 1) {
-		kr_fail(&err, KR_E_USAGE, "key '%s' is not the key certified "
-		    "in %s; check --key and --cert", hsm_key_label(t.key),
-		    a.cert);
-		st = cli_report(sign_cmd.name, &err);
-		goto out;
-	}
-	if (ca_bundle_sign(&files, &t.signer, cert, kr_now(), &err) !=
-	    KR_OK ||
-	    (sf = ca_files_get(&files, CA_BUNDLE_SIG)) == NULL ||
-	    kr_file_write(path, sf->data, sf->len, 0644, 1, &err) != KR_OK ||
-	    ca_bundle_sigs(&files, &cert, 1, &sigs, &err) != KR_OK) {
+	if (ca_bundle_sign_dir(dir, &files, &t.signer, hsm_key_label(t.key),
+	    cert, a.cert, kr_now(), &sigs, &err) != KR_OK) {
 		st = cli_report(sign_cmd.name, &err);
 		goto out;
 	}
@@ -562,13 +450,8 @@ bundle_verify_main(int argc, char **argv)
 {
 	struct bundle_args a = { .cmd = &verify_cmd };
 	struct kr_error err = { 0 };
-	struct ca_files files = { 0 };
-	struct ca_bundle_policy pol;
 	struct ca_bundle_sigs sigs;
 	struct ca_manifest m = { 0 };
-	X509 **trust = NULL, **one = NULL;
-	uint8_t *prev = NULL;
-	size_t ntrust = 0, n1, prevlen = 0, i, j;
 	const char *path;
 	char *end;
 	unsigned long min = 1;
@@ -601,36 +484,8 @@ bundle_verify_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (i = 0; i < a.ntrust; i++) {
-		X509 **nt;
-
-		if (ca_bundle_load_certs(a.trust[i], &one, &n1, &err) !=
-		    KR_OK) {
-			st = cli_report(verify_cmd.name, &err);
-			goto out;
-		}
-		if ((nt = realloc(trust, (ntrust + n1) * sizeof(*nt))) ==
-		    NULL) {
-			ca_bundle_free_certs(one, n1);
-			one = NULL;
-			fprintf(stderr, "keyrite: out of memory\n");
-			goto out;
-		}
-		trust = nt;
-		for (j = 0; j < n1; j++)
-			trust[ntrust++] = one[j];
-		free(one);
-		one = NULL;
-	}
-	if (load_bundle(path, &files, &err) != KR_OK ||
-	    (a.previous != NULL && load_previous(a.previous, &prev, &prevlen,
-	    &err) != KR_OK)) {
-		st = cli_report(verify_cmd.name, &err);
-		goto out;
-	}
-	pol = (struct ca_bundle_policy){ trust, ntrust, min, prev, prevlen,
-	    kr_now() };
-	rc = ca_bundle_verify(&files, &pol, &m, &sigs, &err);
+	rc = ca_bundle_verify_path(path, a.trust, a.ntrust, min, a.previous,
+	    kr_now(), &m, &sigs, &err);
 	if (m.version != 0)
 		print_manifest(path, &m);
 	else
@@ -643,14 +498,10 @@ bundle_verify_main(int argc, char **argv)
 	}
 	printf("OK: signed by %zu trusted key%s (%lu required)%s\n",
 	    sigs.ntrusted, sigs.ntrusted == 1 ? "" : "s", min,
-	    prev != NULL ? "; follows the previous bundle" : "");
+	    a.previous != NULL ? "; follows the previous bundle" : "");
 	st = 0;
 out:
 	ca_manifest_free(&m);
-	ca_files_free(&files);
-	if (trust != NULL)
-		ca_bundle_free_certs(trust, ntrust);
-	free(prev);
 	bundle_args_free(&a);
 	return st;
 }
@@ -679,11 +530,8 @@ bundle_pack_main(int argc, char **argv)
 {
 	struct bundle_args a = { .cmd = &pack_cmd };
 	struct kr_error err = { 0 };
-	struct ca_files files = { 0 };
-	struct ca_bundle_sigs sigs;
 	struct stat st_;
-	uint8_t *tar = NULL;
-	size_t len, i;
+	size_t nfiles = 0, nsigs = 0;
 	const char *dir;
 	int idx, st = 1;
 
@@ -704,32 +552,15 @@ bundle_pack_main(int argc, char **argv)
 		st = cli_usage(&pack_cmd, "%s is not a directory", dir);
 		goto out;
 	}
-	if (kr_out_check(a.out, a.force, &err) != KR_OK ||
-	    ca_files_read_dir(dir, &files, &err) != KR_OK ||
-	    ca_bundle_check(&files, NULL, &err) != KR_OK ||
-	    ca_bundle_sigs(&files, NULL, 0, &sigs, &err) != KR_OK) {
-		st = cli_report(pack_cmd.name, &err);
-		goto out;
-	}
-	for (i = 0; i < sigs.n; i++)
-		if (!sigs.v[i].valid) {
-			kr_fail(&err, KR_E_VERIFY, "%s: signature %zu (%s) is "
-			    "not valid: %s", dir, i + 1, sigs.v[i].who,
-			    sigs.v[i].why);
-			st = cli_report(pack_cmd.name, &err);
-			goto out;
-		}
-	if (ca_tar_write(&files, &tar, &len, &err) != KR_OK ||
-	    kr_file_write(a.out, tar, len, 0644, a.force, &err) != KR_OK) {
+	if (ca_bundle_pack(dir, a.out, a.force, &nfiles, &nsigs, &err) !=
+	    KR_OK) {
 		st = cli_report(pack_cmd.name, &err);
 		goto out;
 	}
 	printf("packed %s into %s: %zu files, %zu signature%s\n", dir, a.out,
-	    files.n, sigs.n, sigs.n == 1 ? "" : "s");
+	    nfiles, nsigs, nsigs == 1 ? "" : "s");
 	st = 0;
 out:
-	free(tar);
-	ca_files_free(&files);
 	bundle_args_free(&a);
 	return st;
 }
@@ -774,7 +605,7 @@ bundle_inspect_main(int argc, char **argv)
 		st = EXIT_USAGE;
 		goto out;
 	}
-	if (load_bundle(path, &files, &err) != KR_OK) {
+	if (ca_bundle_load_path(path, &files, &err) != KR_OK) {
 		st = cli_report(inspect_cmd.name, &err);
 		goto out;
 	}

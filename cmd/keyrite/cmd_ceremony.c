@@ -29,7 +29,9 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "ca/bundle.h"
 #include "ca/rootstate.h"
+#include "ca/rotate.h"
 #include "ceremony/backup.h"
 #include "ceremony/quorum.h"
 #include "ceremony/report.h"
@@ -632,19 +634,34 @@ act_root_selfsign(struct runner *r, const struct cer_step *st,
 	struct ca_names names;
 	struct ca_rootstate *rs = NULL;
 	struct hsm_key *k = NULL;
-	X509 *tbs = NULL, *cert = NULL;
+	X509 *tbs = NULL, *cert = NULL, *model = NULL;
+	const char *from = param(st, "constraints_from", NULL);
+	char mp[PATH_MAX], nc[512];
 	long long days = kr_parse_duration(param(st, "days", "3650"), 'd');
 	enum kr_err rc;
 
 	names_of(st, &names);
+	if (from != NULL)
+		in_path(r, from, mp, sizeof(mp));
 	if ((rc = need_active(r, err)) != KR_OK ||
 	    (rc = pol_profile_find(param(st, "profile", "root"), &prof,
 	    err)) != KR_OK ||
+	    (from != NULL && (rc = ca_load_cert(mp, &model, err)) != KR_OK) ||
 	    (rc = token_key(r, param(st, "key", NULL), &k, &sg, err)) !=
-	    KR_OK ||
-	    (rc = ca_root_build(param(st, "subject", NULL), sg.pub, &prof, days,
-	    &names, kr_now(), &tbs, err)) != KR_OK ||
-	    (rc = sign_and_write(r, tbs, &prof, NULL, k, &sg,
+	    KR_OK)
+		goto out;
+	rc = model != NULL ? ca_root_build_like(param(st, "subject", NULL),
+	    sg.pub, &prof, days, model, from, kr_now(), &tbs, err) :
+	    ca_root_build(param(st, "subject", NULL), sg.pub, &prof, days,
+	    &names, kr_now(), &tbs, err);
+	if (rc != KR_OK)
+		goto out;
+	if (model != NULL) {
+		ca_name_constraints_text(tbs, nc, sizeof(nc));
+		say("  name constraints, copied exactly from %s:\n    %s\n",
+		    from, nc);
+	}
+	if ((rc = sign_and_write(r, tbs, &prof, NULL, k, &sg,
 	    "the self-signed root certificate", param(st, "out", NULL), &cert,
 	    err)) != KR_OK ||
 	    (rc = ca_rootstate_open(r->home, cert, &rs, err)) != KR_OK)
@@ -657,6 +674,7 @@ act_root_selfsign(struct runner *r, const struct cer_step *st,
 	}
 out:
 	ca_rootstate_close(rs);
+	X509_free(model);
 	X509_free(tbs);
 	X509_free(cert);
 	hsm_key_free(k);
@@ -912,6 +930,365 @@ out:
 	return rc;
 }
 
+/* "CN=...,O=..." of a certificate's subject or issuer, for the room. */
+static void
+name_text(X509_NAME *n, char *buf, size_t sz)
+{
+	char *s = X509_NAME_oneline(n, NULL, 0);
+
+	snprintf(buf, sz, "%s", s != NULL ? s : "?");
+	OPENSSL_free(s);
+}
+
+static enum kr_err
+act_cross_sign(struct runner *r, const struct cer_step *st,
+    struct kr_error *err)
+{
+	struct pol_profile prof;
+	struct ca_signer sg;
+	struct ca_rootstate *rs = NULL;
+	struct hsm_key *k = NULL;
+	X509 *ca = NULL, *subj = NULL, *tbs = NULL, *cert = NULL;
+	const char *days = param(st, "days", NULL), *key = param(st, "key",
+	    NULL), *cap_rel = param(st, "ca", "root.pem");
+	char cap[PATH_MAX], certp[PATH_MAX], a[256], b[256], nc[512],
+	    fpr[KR_FPR_LEN], t1[32];
+	long long validity = days != NULL ? kr_parse_duration(days, 'd') : 0;
+	time_t now = kr_now(), na = 0;
+	enum kr_err rc;
+
+	in_path(r, cap_rel, cap, sizeof(cap));
+	in_path(r, param(st, "cert", "?"), certp, sizeof(certp));
+	if ((rc = need_active(r, err)) != KR_OK ||
+	    (rc = ca_load_cert(cap, &ca, err)) != KR_OK ||
+	    (rc = ca_load_cert(certp, &subj, err)) != KR_OK)
+		goto out;
+	/* The same build and lint as keyrite root cross-sign. */
+	if ((rc = ca_cross_prepare(subj, ca, NULL, validity, now, &prof, &tbs,
+	    err)) != KR_OK) {
+		kr_error_prefix(err, "%s", param(st, "cert", "?"));
+		goto out;
+	}
+	if ((rc = token_key(r, key, &k, &sg, err)) != KR_OK)
+		goto out;
+	if (EVP_PKEY_eq(sg.pub, X509_get0_pubkey(ca)) != 1) {
+		rc = kr_fail(err, KR_E_USAGE, "step '%s': key '%s' is not the "
+		    "key certified in %s", st->id, key, cap_rel);
+		goto out;
+	}
+	if ((rc = ca_rootstate_open(r->home, ca, &rs, err)) != KR_OK)
+		goto out;
+	name_text(X509_get_subject_name(tbs), a, sizeof(a));
+	name_text(X509_get_issuer_name(tbs), b, sizeof(b));
+	ca_name_constraints_text(tbs, nc, sizeof(nc));
+	(void)ca_time_from_asn1(X509_get0_notAfter(tbs), &na);
+	ca_time_rfc3339(na, t1);
+	say("  cross-certificate for %s\n    issued by %s\n"
+	    "    name constraints: %s\n    valid until %s\n", a, b, nc, t1);
+	if ((rc = sign_and_write(r, tbs, &prof, ca, k, &sg,
+	    "the cross-certificate", param(st, "out", "?"), &cert, err)) !=
+	    KR_OK ||
+	    (rc = ca_rootstate_record_issued(rs, cert, err)) != KR_OK)
+		goto out;
+	ca_cert_fingerprint(cert, fpr);
+	say("  cross-certificate SHA-256 (read it aloud):\n    %s\n", fpr);
+out:
+	ca_rootstate_close(rs);
+	X509_free(ca);
+	X509_free(subj);
+	X509_free(tbs);
+	X509_free(cert);
+	hsm_key_free(k);
+	return rc;
+}
+
+/* SHA-256 of bytes as hex and grouped. */
+static void
+bytes_sha256(const uint8_t *buf, size_t len, char hex[65],
+    char fpr[KR_FPR_LEN])
+{
+	uint8_t md[32];
+
+	EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL);
+	kr_hex(md, 32, hex);
+	kr_fingerprint(buf, len, fpr);
+}
+
+/* What a manifest says, for the room. */
+static void
+say_manifest(const char *dir, const struct ca_manifest *m)
+{
+	char t[32], hex[65], fpr[KR_FPR_LEN];
+	size_t i;
+
+	ca_time_rfc3339(m->expires, t);
+	say("  bundle %s: version %lld, expires %s\n", dir, m->version, t);
+	if (m->has_previous) {
+		kr_hex(m->previous, 32, hex);
+		say("    follows the bundle whose manifest SHA-256 is %s\n",
+		    hex);
+	} else
+		say("    the first bundle (no previous one)\n");
+	for (i = 0; i < m->nanchors; i++) {
+		kr_hex(m->anchors[i].sha256, 32, hex);
+		say("    %-9s %s\n              SHA-256 %s\n",
+		    ca_anchor_state_name(m->anchors[i].state),
+		    m->anchors[i].subject, hex);
+		if (m->anchors[i].state == CA_ANCHOR_RETIRING) {
+			ca_time_rfc3339(m->anchors[i].remove_after, t);
+			say("              remove after %s\n", t);
+		}
+	}
+	for (i = 0; i < m->ncross; i++)
+		say("    cross     %s\n              issued by %s\n",
+		    m->cross[i].subject, m->cross[i].issuer);
+	(void)fpr;
+}
+
+static enum kr_err
+act_bundle_build(struct runner *r, const struct cer_step *st,
+    struct kr_error *err)
+{
+	static const char *const lists[] = { "active", "next", "retiring" };
+	static const enum ca_anchor_state states_of[] = { CA_ANCHOR_ACTIVE,
+	    CA_ANCHOR_NEXT, CA_ANCHOR_RETIRING };
+	const struct cer_param *p, *cr = param_list(st, "cross");
+	struct ca_bundle_request req;
+	struct ca_manifest m = { 0 };
+	enum ca_anchor_state states[CA_BUNDLE_MAX_ANCHORS];
+	char **anchors = NULL, **cross = NULL, prev[PATH_MAX],
+	    dir[PATH_MAX], path[PATH_MAX + 32], hex[65], fpr[KR_FPR_LEN];
+	const char *ra = param(st, "remove_after", NULL);
+	const char *pv = param(st, "previous", NULL);
+	size_t na = 0, nc = 0, i, j;
+	uint8_t *buf = NULL;
+	size_t len;
+	enum kr_err rc;
+
+	if ((anchors = calloc(CA_BUNDLE_MAX_ANCHORS + 1, sizeof(char *))) ==
+	    NULL || (cross = calloc(CA_BUNDLE_MAX_CROSS + 1,
+	    sizeof(char *))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Anchors in the manifest: active, then next, then retiring. */
+	for (i = 0; i < 3; i++) {
+		if ((p = param_list(st, lists[i])) == NULL)
+			continue;
+		for (j = 0; j < p->nlist && na < CA_BUNDLE_MAX_ANCHORS; j++) {
+			in_path(r, p->list[j], path, sizeof(path));
+			if ((anchors[na] = strdup(path)) == NULL) {
+				rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+				goto out;
+			}
+			states[na++] = states_of[i];
+		}
+	}
+	for (j = 0; cr != NULL && j < cr->nlist && nc < CA_BUNDLE_MAX_CROSS;
+	    j++) {
+		in_path(r, cr->list[j], path, sizeof(path));
+		if ((cross[nc++] = strdup(path)) == NULL) {
+			rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (pv != NULL)
+		in_path(r, pv, prev, sizeof(prev));
+	out_path(r, param(st, "out", "?"), dir, sizeof(dir));
+	req = (struct ca_bundle_request){
+		.anchors = (const char *const *)anchors, .states = states,
+		.nanchors = na, .cross = (const char *const *)cross,
+		.ncross = nc, .previous = pv != NULL ? prev : NULL,
+		.remove_after = ra != NULL ? ca_date_parse(ra) : 0,
+		.lifetime = kr_parse_duration(param(st, "expires", "90d"), 'd'),
+		.now = kr_now(), .out = dir,
+	};
+	if ((rc = cli_outdir_check(dir, err)) != KR_OK ||
+	    (rc = ca_bundle_make(&req, &m, err)) != KR_OK)
+		goto out;
+	say_manifest(param(st, "out", "?"), &m);
+	snprintf(path, sizeof(path), "%s/%s", dir, CA_BUNDLE_MANIFEST);
+	if ((rc = kr_file_read(path, CA_BUNDLE_MANIFEST_MAX, &buf, &len,
+	    err)) != KR_OK)
+		goto out;
+	bytes_sha256(buf, len, hex, fpr);
+	say("  manifest.json SHA-256 (read it aloud):\n    %s\n", fpr);
+	{
+		char text[PATH_MAX + 64];
+
+		snprintf(text, sizeof(text), "rotation bundle %s built: version %lld, "
+		    "%zu anchors, %zu cross-certificates, unsigned",
+		    param(st, "out", "?"), m.version, m.nanchors, m.ncross);
+		rc = log_entry(r, "record", json_pack("{s:s,s:I,s:s}", "text",
+		    text, "version", (json_int_t)m.version, "manifest_sha256",
+		    hex), err);
+	}
+out:
+	free(buf);
+	ca_manifest_free(&m);
+	for (i = 0; anchors != NULL && i < na; i++)
+		free(anchors[i]);
+	for (i = 0; cross != NULL && i < nc; i++)
+		free(cross[i]);
+	free(anchors);
+	free(cross);
+	return rc;
+}
+
+static enum kr_err
+act_bundle_sign(struct runner *r, const struct cer_step *st,
+    struct kr_error *err)
+{
+	const char *rel = param(st, "bundle", "?"), *key = param(st, "key",
+	    "?"), *cert_rel = param(st, "cert", "?");
+	const struct ca_file *mf, *sf;
+	struct ca_files files = { 0 };
+	struct ca_bundle_sigs sigs;
+	struct ca_signer sg;
+	struct hsm_key *k = NULL;
+	X509 *cert = NULL;
+	char dir[PATH_MAX], certp[PATH_MAX], subj[256], what[PATH_MAX + 512],
+	    mhex[65], mfpr[KR_FPR_LEN], shex[65], sfpr[KR_FPR_LEN], khex[65];
+	unsigned char *der = NULL;
+	uint8_t md[32];
+	int n;
+	enum kr_err rc;
+
+	out_path(r, rel, dir, sizeof(dir));
+	in_path(r, cert_rel, certp, sizeof(certp));
+	/* The same checks as keyrite bundle sign, before the key. */
+	if ((rc = need_active(r, err)) != KR_OK ||
+	    (rc = ca_bundle_sign_prepare(dir, certp, &files, &cert, err)) !=
+	    KR_OK ||
+	    (rc = token_key(r, key, &k, &sg, err)) != KR_OK)
+		goto out;
+	if ((mf = ca_files_get(&files, CA_BUNDLE_MANIFEST)) == NULL) {
+		rc = kr_fail(err, KR_E_INTERNAL, "%s: no manifest", rel);
+		goto out;
+	}
+	bytes_sha256(mf->data, mf->len, mhex, mfpr);
+	name_text(X509_get_subject_name(cert), subj, sizeof(subj));
+	say("  %s/%s SHA-256 (compare it with the value read at the build):"
+	    "\n    %s\n  signer: %s (%s)\n", rel, CA_BUNDLE_MANIFEST, mfpr, subj,
+	    cert_rel);
+	snprintf(what, sizeof(what), "%s/%s as %s", rel, CA_BUNDLE_MANIFEST,
+	    subj);
+	if ((rc = approve_signature(r, what, sg.pub, err)) != KR_OK ||
+	    (rc = ca_bundle_sign_dir(dir, &files, &sg, key, cert, cert_rel,
+	    kr_now(), &sigs, err)) != KR_OK)
+		goto out;
+	if ((sf = ca_files_get(&files, CA_BUNDLE_SIG)) == NULL) {
+		rc = kr_fail(err, KR_E_INTERNAL, "%s: no signature", rel);
+		goto out;
+	}
+	bytes_sha256(sf->data, sf->len, shex, sfpr);
+	khex[0] = '\0';
+	if ((n = i2d_PUBKEY(sg.pub, &der)) > 0) {
+		EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
+		kr_hex(md, 32, khex);
+	}
+	OPENSSL_free(der);
+	say("  %s/%s now carries %zu signature%s\n", rel, CA_BUNDLE_SIG,
+	    sigs.n, sigs.n == 1 ? "" : "s");
+	{
+		char text[PATH_MAX + 300], file[PATH_MAX];
+
+		snprintf(text, sizeof(text), "%s/%s signed by %s", rel,
+		    CA_BUNDLE_MANIFEST, subj);
+		snprintf(file, sizeof(file), "%s/%s", rel, CA_BUNDLE_SIG);
+		rc = log_entry(r, "record", json_pack("{s:s,s:s,s:s,s:s,s:s,"
+		    "s:I}", "text", text, "file", file, "sha256", shex,
+		    "manifest_sha256", mhex, "spki_sha256", khex, "signatures",
+		    (json_int_t)sigs.n), err);
+	}
+out:
+	ca_files_free(&files);
+	X509_free(cert);
+	hsm_key_free(k);
+	return rc;
+}
+
+static enum kr_err
+act_bundle_verify(struct runner *r, const struct cer_step *st,
+    struct kr_error *err)
+{
+	const struct cer_param *tp = param_list(st, "trust");
+	const char *rel = param(st, "bundle", "?"), *pv = param(st,
+	    "previous", NULL);
+	struct ca_bundle_sigs sigs;
+	struct ca_manifest m = { 0 };
+	char bp[PATH_MAX], prev[PATH_MAX], **trust = NULL, names[1024];
+	size_t min = (size_t)strtoul(param(st, "min_signatures", "1"), NULL,
+	    10), nt = 0, i, o = 0;
+	enum kr_err rc;
+
+	memset(&sigs, 0, sizeof(sigs));
+	names[0] = '\0';
+	in_path(r, rel, bp, sizeof(bp));
+	if (pv != NULL)
+		in_path(r, pv, prev, sizeof(prev));
+	if ((trust = calloc(tp->nlist + 1, sizeof(char *))) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < tp->nlist; i++) {
+		char path[PATH_MAX];
+
+		in_path(r, tp->list[i], path, sizeof(path));
+		if ((trust[nt++] = strdup(path)) == NULL) {
+			rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if (o < sizeof(names))
+			o += (size_t)snprintf(names + o, sizeof(names) - o,
+			    "%s%s", i > 0 ? ", " : "", tp->list[i]);
+	}
+	/* The same checks as keyrite bundle verify. */
+	if ((rc = ca_bundle_verify_path(bp, (const char *const *)trust, nt,
+	    min, pv != NULL ? prev : NULL, kr_now(), &m, &sigs, err)) !=
+	    KR_OK) {
+		kr_error_prefix(err, "%s (trusting %s)", rel, names);
+		goto out;
+	}
+	say("  %s verifies trusting only %s: version %lld, signed by %zu "
+	    "trusted key%s (%zu required)%s\n", rel, names, m.version,
+	    sigs.ntrusted, sigs.ntrusted == 1 ? "" : "s", min,
+	    pv != NULL ? ", follows the previous bundle" : "");
+	{
+		char text[PATH_MAX + 1200];
+
+		snprintf(text, sizeof(text), "%s verifies trusting only %s: "
+		    "%zu trusted signatures, %zu required", rel, names,
+		    sigs.ntrusted, min);
+		rc = log_entry(r, "record", json_pack("{s:s}", "text", text),
+		    err);
+	}
+out:
+	ca_manifest_free(&m);
+	for (i = 0; trust != NULL && i < nt; i++)
+		free(trust[i]);
+	free(trust);
+	return rc;
+}
+
+static enum kr_err
+act_bundle_pack(struct runner *r, const struct cer_step *st,
+    struct kr_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t nfiles = 0, nsigs = 0;
+	enum kr_err rc;
+
+	in_path(r, param(st, "bundle", "?"), dir, sizeof(dir));
+	out_path(r, param(st, "out", "?"), path, sizeof(path));
+	if ((rc = ca_bundle_pack(dir, path, 0, &nfiles, &nsigs, err)) !=
+	    KR_OK)
+		return rc;
+	say("  packed %s: %zu files, %zu signature%s\n",
+	    param(st, "bundle", "?"), nfiles, nsigs, nsigs == 1 ? "" : "s");
+	return KR_OK;
+}
+
 static enum kr_err
 act_record(struct runner *r, const struct cer_step *st, struct kr_error *err)
 {
@@ -1012,11 +1389,18 @@ do_action(struct runner *r, const struct cer_step *st, struct kr_error *err)
 	case CER_ACT_DEACTIVATE:
 		return act_deactivate(r, err);
 	case CER_ACT_CROSS_SIGN:
-		break;
+		return act_cross_sign(r, st, err);
+	case CER_ACT_BUNDLE_BUILD:
+		return act_bundle_build(r, st, err);
+	case CER_ACT_BUNDLE_SIGN:
+		return act_bundle_sign(r, st, err);
+	case CER_ACT_BUNDLE_VERIFY:
+		return act_bundle_verify(r, st, err);
+	case CER_ACT_BUNDLE_PACK:
+		return act_bundle_pack(r, st, err);
 	}
-	return kr_fail(err, KR_E_USAGE, "step '%s': action %s is run by "
-	    "'keyrite root cross-sign', which this keyrite does not have yet",
-	    st->id, cer_action_name(st->action));
+	return kr_fail(err, KR_E_INTERNAL, "step '%s': no action %d", st->id,
+	    (int)st->action);
 }
 
 static double

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "ca/rootstate.h"
+#include "ca/rotate.h"
 #include "policy/profile.h"
 
 struct root_args {
@@ -23,6 +24,7 @@ struct root_args {
 	const char	*ca;
 	const char	*csr;
 	const char	*cert;
+	const char	*constraints_from;
 	const char	*out;
 	const char	*home;
 	const char	*next_update;
@@ -65,6 +67,8 @@ root_opt(void *ctx, const char *name, const char *arg)
 		a->csr = arg;
 	else if (strcmp(name, "cert") == 0)
 		a->cert = arg;
+	else if (strcmp(name, "constraints-from") == 0)
+		a->constraints_from = arg;
 	else if (strcmp(name, "out") == 0)
 		a->out = arg;
 	else if (strcmp(name, "home") == 0)
@@ -203,20 +207,29 @@ static const struct cli_opt init_opts[] = {
 	    "O=Example'" },
 	{ "days", 1, 0, "N", "validity in days (default: the profile's)" },
 	{ "profile", 1, 0, "NAME", "profile (default: root)" },
-	OPT_NC_DNS, OPT_NC_IP, OPT_OUT, OPT_FORCE, OPT_HOME,
+	OPT_NC_DNS, OPT_NC_IP,
+	{ "constraints-from", 1, 0, "ROOT.pem", "copy the name constraints "
+	    "of this root exactly (a rotation's new root)" },
+	OPT_OUT, OPT_FORCE, OPT_HOME,
 	OPT_END,
 };
 static const struct cli_cmd init_cmd = {
 	"root init", "Make the self-signed root certificate for a key in "
 	"the token.  Give it name\nconstraints (--permitted-dns, "
 	"--permitted-ip) so that trusting it cannot vouch\nfor names "
-	"outside your lab.",
+	"outside your lab; a root that replaces another copies the old\n"
+	"one's exactly with --constraints-from.",
 	"--key URI --subject DN --out FILE [--days N] [--permitted-dns NAME]"
-	"... [--permitted-ip CIDR]... [--pin-file FILE]",
+	"... [--permitted-ip CIDR]... [--constraints-from ROOT.pem] "
+	"[--pin-file FILE]",
 	"  keyrite root init --key 'pkcs11:token=lab-root;object=root-2026' "
 	"\\\n      --pin-file user.pin --subject 'CN=Example Lab Root,"
 	"O=Example' --days 3650 \\\n      --permitted-dns lab.internal "
-	"--permitted-ip 10.0.0.0/8 --out root.pem",
+	"--permitted-ip 10.0.0.0/8 --out root.pem\n"
+	"  keyrite root init --key 'pkcs11:token=lab-root;object=root-2036' "
+	"\\\n      --pin-file user.pin --subject 'CN=Example Lab Root 2036,"
+	"O=Example' --days 5000 \\\n      --constraints-from root.pem --out "
+	"root-2036.pem",
 	init_opts,
 };
 
@@ -230,7 +243,7 @@ root_init_main(int argc, char **argv)
 	struct kr_error err = { 0 };
 	struct ca_names names;
 	struct ca_rootstate *rs = NULL;
-	X509 *tbs = NULL, *cert = NULL;
+	X509 *tbs = NULL, *cert = NULL, *model = NULL;
 	long long validity;
 	time_t now = kr_now();
 	int idx, st = 1;
@@ -249,9 +262,17 @@ root_init_main(int argc, char **argv)
 		    "required");
 		goto out;
 	}
+	if (a.constraints_from != NULL && (a.ndns > 0 || a.nip > 0)) {
+		st = cli_usage(&init_cmd, "--constraints-from copies the name "
+		    "constraints; give no --permitted-dns or --permitted-ip "
+		    "with it");
+		goto out;
+	}
 	if (kr_out_check(a.out, a.force, &err) != KR_OK ||
 	    load_profile(a.profile ? a.profile : "root", POL_KIND_ROOT, &prof,
-	    &err) != KR_OK) {
+	    &err) != KR_OK ||
+	    (a.constraints_from != NULL && ca_load_cert(a.constraints_from,
+	    &model, &err) != KR_OK)) {
 		st = cli_report(init_cmd.name, &err);
 		goto out;
 	}
@@ -272,6 +293,8 @@ root_init_main(int argc, char **argv)
 		enum kr_err prc;
 
 		prc = tk == NULL ? kr_fail_ossl(&err, KR_E_CRYPTO, "key") :
+		    model != NULL ? ca_root_build_like(a.subject, tk, &prof,
+		    validity, model, a.constraints_from, now, &pre, &err) :
 		    ca_root_build(a.subject, tk, &prof, validity, &names, now,
 		    &pre, &err);
 		X509_free(pre);
@@ -282,8 +305,10 @@ root_init_main(int argc, char **argv)
 		}
 	}
 	if (cli_token_open(a.key, &auth, 1, &t, &err) != KR_OK ||
+	    (model != NULL ? ca_root_build_like(a.subject, t.signer.pub, &prof,
+	    validity, model, a.constraints_from, now, &tbs, &err) :
 	    ca_root_build(a.subject, t.signer.pub, &prof, validity, &names,
-	    now, &tbs, &err) != KR_OK ||
+	    now, &tbs, &err)) != KR_OK ||
 	    ca_sign_cert(tbs, &t.signer, &prof, NULL, now, &cert,
 	    &err) != KR_OK ||
 	    ca_rootstate_open(a.home ? a.home : ca_rootstate_default_home(),
@@ -293,10 +318,18 @@ root_init_main(int argc, char **argv)
 		goto out;
 	}
 	print_cert_summary("root certificate", cert, a.out);
+	if (model != NULL) {
+		char nc[512];
+
+		ca_name_constraints_text(cert, nc, sizeof(nc));
+		printf("  name constraints (as %s): %s\n", a.constraints_from,
+		    nc);
+	}
 	printf("  state:    %s\n", ca_rootstate_dir(rs));
 	st = 0;
 out:
 	ca_rootstate_close(rs);
+	X509_free(model);
 	X509_free(tbs);
 	X509_free(cert);
 	cli_token_close(&t);
@@ -617,17 +650,13 @@ root_cross_main(int argc, char **argv)
 		goto out;
 	}
 	if ((!a.dry_run && kr_out_check(a.out, a.force, &err) != KR_OK) ||
-	    load_profile(a.profile ? a.profile : "cross",
-	    POL_KIND_INTERMEDIATE, &prof, &err) != KR_OK ||
 	    ca_load_cert(a.ca, &ca, &err) != KR_OK ||
 	    ca_load_cert(a.cert, &subj, &err) != KR_OK) {
 		st = cli_report(cross_cmd.name, &err);
 		goto out;
 	}
 	/* Everything the linter can refuse is refused before the PIN. */
-	if (ca_cross_build(subj, ca, &prof, validity, now, &tbs, &err) !=
-	    KR_OK ||
-	    ca_precheck_cert(tbs, X509_get0_pubkey(ca), &prof, ca, now,
+	if (ca_cross_prepare(subj, ca, a.profile, validity, now, &prof, &tbs,
 	    &err) != KR_OK) {
 		kr_error_prefix(&err, "%s", a.cert);
 		st = cli_report(cross_cmd.name, &err);

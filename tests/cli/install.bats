@@ -19,6 +19,7 @@ setup_file() {
 		[ -f "$p/share/keyrite/profiles/$f.yaml" ]
 	done
 	[ -f "$p/share/keyrite/ceremony/root-init.yaml" ]
+	[ -f "$p/share/keyrite/ceremony/rotate-root.yaml" ]
 	[ -f "$p/share/man/man1/keyrite.1" ]
 	[ -f "$p/share/doc/keyrite/quickstart.md" ]
 	# The online signer: binary, man page, docs, and the systemd unit
