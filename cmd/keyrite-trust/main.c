@@ -400,9 +400,10 @@ select_stores(const struct kt_ctx *c, const struct args *a,
 				bad |= push_id(ids, n, id);
 			}
 		} else {
-			free(list);
-			return kr_fail(err, KR_E_USAGE, "--stores: '%s' is not "
+			kr_fail(err, KR_E_USAGE, "--stores: '%s' is not "
 			    "system, debian, rhel, pem, nss or java", tok);
+			free(list);
+			return KR_E_USAGE;
 		}
 	}
 	free(list);
