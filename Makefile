@@ -37,10 +37,20 @@ MODULES	 = ceremony ca policy hsm common
 LIBS	 = $(foreach m,$(MODULES),$(BUILD)/lib/libkr$(m).a)
 OBJ_OF	 = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-PROGRAMS = keyrite keyrited
+PROGRAMS = keyrite keyrited keyrite-trust
+# Programs linked with every module and library (keyrite-trust is not).
+FULL_PROGRAMS = keyrite keyrited
 # Sources of a program: its folder, plus what it shares with another.
 SRC_keyrite  = $(wildcard cmd/keyrite/*.c)
 SRC_keyrited = $(wildcard cmd/keyrited/*.c) cmd/keyrite/cli.c
+# The endpoint tool: only what reads and verifies bundles, so that it
+# links OpenSSL, libcurl and a static jansson (Debian's libjansson.a, the
+# same parser as keyrite's) and never libsodium, libp11, SQLite, libyaml
+# or libmicrohttpd (docs/trust.md; tests/cli/trust.bats checks ldd).
+SRC_keyrite-trust = $(wildcard cmd/keyrite-trust/*.c) ca/bundle.c ca/tar.c \
+	   ca/tstate.c ca/x509.c common/kr.c common/file.c
+TRUST_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto libssl libcurl) \
+	   $(shell $(PKG_CONFIG) --variable=libdir jansson)/libjansson.a
 BINS	 = $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -86,7 +96,12 @@ $(BUILD)/bin/$(1): $(call OBJ_OF,$(SRC_$(1))) $(LIBS)
 	$(CC) $(CFLAGS) $(KR_LDFLAGS) -o $$@ \
 	    $(call OBJ_OF,$(SRC_$(1))) $(LIBS) $(KR_LIBS) $(LDFLAGS) -lpthread
 endef
-$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+$(foreach p,$(FULL_PROGRAMS),$(eval $(call program_rule,$(p))))
+
+$(BUILD)/bin/keyrite-trust: $(call OBJ_OF,$(SRC_keyrite-trust))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KR_LDFLAGS) -Wl,--as-needed -o $@ \
+	    $(call OBJ_OF,$(SRC_keyrite-trust)) $(TRUST_LIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS)
 	@mkdir -p $(dir $@)

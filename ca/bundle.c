@@ -39,12 +39,13 @@
 
 static const char *const reserved[] = {
 	CA_BUNDLE_MANIFEST, CA_BUNDLE_SIG, CA_BUNDLE_PEM, CA_BUNDLE_P7B,
-	CA_BUNDLE_P12, NULL,
+	CA_BUNDLE_P12, CA_BUNDLE_PS1, CA_BUNDLE_MACOS, NULL,
 };
 
 /* The exports, in the order the manifest lists them. */
 static const char *const export_names[] = {
-	CA_BUNDLE_PEM, CA_BUNDLE_P7B, CA_BUNDLE_P12,
+	CA_BUNDLE_PEM, CA_BUNDLE_P7B, CA_BUNDLE_P12, CA_BUNDLE_PS1,
+	CA_BUNDLE_MACOS,
 };
 #define NEXPORTS (sizeof(export_names) / sizeof(export_names[0]))
 
@@ -650,8 +651,9 @@ ca_manifest_parse(const uint8_t *text, size_t len, struct ca_manifest *m,
 	}
 	arr = json_object_get(root, "exports");
 	if (!json_is_array(arr) || json_array_size(arr) != NEXPORTS) {
-		rc = perr(err, "exports", "must list %s, %s and %s",
-		    export_names[0], export_names[1], export_names[2]);
+		rc = perr(err, "exports", "must list %s, %s, %s, %s and %s",
+		    export_names[0], export_names[1], export_names[2],
+		    export_names[3], export_names[4]);
 		goto out;
 	}
 	if ((m->exports = calloc(NEXPORTS, sizeof(*m->exports))) == NULL) {
@@ -989,6 +991,214 @@ out:
 }
 
 /* A certificate file: exactly one certificate, in keyrite's PEM form. */
+/*
+ * The install scripts for stores keyrite-trust cannot write (Windows,
+ * macOS), made from the manifest and the anchors alone, so the same
+ * bundle always gives the same bytes and ca_bundle_check can compare.
+ * An anchor is due for removal when it is retiring and its
+ * remove_after has passed when the script runs.
+ */
+static int
+sha1_hex(X509 *x, char out[41], int upper)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
+	const char *hx = upper ? up : lo;
+
+	if (X509_digest(x, EVP_sha1(), md, &n) != 1 || n != 20)
+		return -1;
+	for (i = 0; i < 20; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[40] = '\0';
+	return 0;
+}
+
+static enum kr_err
+make_scripts(const struct ca_manifest *m, X509 *const *anchors,
+    struct ca_files *f, struct kr_error *err)
+{
+	BIO *w = NULL, *s = NULL;
+	char t1[32], t2[32], ra[32], thumb[41], hex[65];
+	const struct ca_bundle_anchor *a;
+	size_t i;
+	int bad = 0;
+	enum kr_err rc;
+
+	if ((w = BIO_new(BIO_s_mem())) == NULL ||
+	    (s = BIO_new(BIO_s_mem())) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	ca_time_rfc3339(m->issued_at, t1);
+	ca_time_rfc3339(m->expires, t2);
+	bad |= BIO_printf(w,
+	    "# install-windows.ps1: keyrite trust bundle version %lld, "
+	    "issued %s, expires %s.\r\n"
+	    "# Run as Administrator from the bundle's directory, after "
+	    "checking the bundle\r\n"
+	    "# (keyrite bundle verify, or keyrite-trust apply --dry-run):\r\n"
+	    "#   powershell -ExecutionPolicy Bypass -File install-windows.ps1\r\n"
+	    "# Adds every anchor to Cert:\\LocalMachine\\Root (FriendlyName "
+	    "keyrite-<sha256 prefix>),\r\n"
+	    "# then removes by thumbprint the keyrite anchors this bundle "
+	    "retires (remove_after\r\n"
+	    "# passed) or no longer lists.  Running it twice changes nothing "
+	    "the second time.\r\n"
+	    "$ErrorActionPreference = 'Stop'\r\n"
+	    "$here = Split-Path -Parent $MyInvocation.MyCommand.Path\r\n"
+	    "$store = 'Cert:\\LocalMachine\\Root'\r\n"
+	    "$now = [DateTime]::UtcNow\r\n"
+	    "$anchors = @(\r\n", m->version, t1, t2) <= 0;
+	for (i = 0; i < m->nanchors; i++) {
+		a = &m->anchors[i];
+		if (sha1_hex(anchors[i], thumb, 1) != 0) {
+			rc = kr_fail_ossl(err, KR_E_CRYPTO, "%s: SHA-1", a->file);
+			goto out;
+		}
+		kr_hex(a->sha256, 32, hex);
+		if (a->state == CA_ANCHOR_RETIRING)
+			ca_time_rfc3339(a->remove_after, ra);
+		bad |= BIO_printf(w, "    @{ File = '%s'; Thumbprint = '%s'; "
+		    "Name = 'keyrite-%.16s'; State = '%s'; RemoveAfter = %s%s%s "
+		    "}%s\r\n", a->file, thumb, hex, ca_anchor_state_name(
+		    a->state), a->state == CA_ANCHOR_RETIRING ? "'" : "",
+		    a->state == CA_ANCHOR_RETIRING ? ra : "$null",
+		    a->state == CA_ANCHOR_RETIRING ? "'" : "",
+		    i + 1 < m->nanchors ? "," : "") <= 0;
+	}
+	bad |= BIO_printf(w, ")\r\n"
+	    "function Test-Due($a) {\r\n"
+	    "    if ($a.RemoveAfter -eq $null) { return $false }\r\n"
+	    "    $t = [DateTime]::Parse($a.RemoveAfter, "
+	    "[Globalization.CultureInfo]::InvariantCulture,\r\n"
+	    "        [Globalization.DateTimeStyles]'AdjustToUniversal, "
+	    "AssumeUniversal')\r\n"
+	    "    return $now -ge $t\r\n"
+	    "}\r\n"
+	    "# Add first.\r\n"
+	    "foreach ($a in $anchors) {\r\n"
+	    "    if (Test-Due $a) { continue }\r\n"
+	    "    $path = Join-Path $here $a.File\r\n"
+	    "    $c = New-Object System.Security.Cryptography.X509Certificates."
+	    "X509Certificate2($path)\r\n"
+	    "    if ($c.Thumbprint -ne $a.Thumbprint) { throw \"$($a.File): "
+	    "thumbprint $($c.Thumbprint), not $($a.Thumbprint)\" }\r\n"
+	    "    if (Test-Path \"$store\\$($a.Thumbprint)\") {\r\n"
+	    "        Write-Output \"present: $($a.Name) $($a.Thumbprint)\"\r\n"
+	    "        continue\r\n"
+	    "    }\r\n"
+	    "    Import-Certificate -FilePath $path -CertStoreLocation $store "
+	    "| Out-Null\r\n"
+	    "    (Get-Item \"$store\\$($a.Thumbprint)\").FriendlyName = "
+	    "$a.Name\r\n"
+	    "    Write-Output \"added: $($a.Name) $($a.Thumbprint)\"\r\n"
+	    "}\r\n"
+	    "# Then remove, by thumbprint.\r\n"
+	    "$keep = @($anchors | Where-Object { -not (Test-Due $_) } | "
+	    "ForEach-Object { $_.Thumbprint })\r\n"
+	    "Get-ChildItem $store | Where-Object { $_.FriendlyName -like "
+	    "'keyrite-*' -and $keep -notcontains $_.Thumbprint } | "
+	    "ForEach-Object {\r\n"
+	    "    Remove-Item \"$store\\$($_.Thumbprint)\"\r\n"
+	    "    Write-Output \"removed: $($_.FriendlyName) $($_.Thumbprint)\"\r\n"
+	    "}\r\n") <= 0;
+	bad |= BIO_printf(s, "#!/bin/sh\n"
+	    "# install-macos.sh: keyrite trust bundle version %lld, issued %s, "
+	    "expires %s.\n"
+	    "# Run from the bundle's directory, after checking the bundle:\n"
+	    "#   sudo sh install-macos.sh\n"
+	    "# Adds every anchor to the System keychain as a trusted root, "
+	    "then removes by\n"
+	    "# SHA-1 hash those this bundle retires (remove_after passed).  "
+	    "Running it twice\n"
+	    "# changes nothing the second time.\n"
+	    "set -eu\n"
+	    "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+	    "kc=${KEYCHAIN:-/Library/Keychains/System.keychain}\n"
+	    "now=$(date -u +%%Y%%m%%d%%H%%M%%S)\n"
+	    "has() { security find-certificate -a -Z \"$kc\" | "
+	    "grep -q \"^SHA-1 hash: $1\\$\"; }\n"
+	    "due() { [ \"$1\" != - ] && [ \"$now\" -ge \"$1\" ]; }\n"
+	    "add() {\n"
+	    "\tdue \"$3\" && return 0\n"
+	    "\tif has \"$2\"; then echo \"present: $1 $2\"; return 0; fi\n"
+	    "\tsecurity add-trusted-cert -d -r trustRoot -k \"$kc\" "
+	    "\"$here/$1\"\n"
+	    "\techo \"added: $1 $2\"\n"
+	    "}\n"
+	    "remove() {\n"
+	    "\tdue \"$3\" || return 0\n"
+	    "\thas \"$2\" || return 0\n"
+	    "\tsecurity delete-certificate -Z \"$2\" \"$kc\"\n"
+	    "\techo \"removed: $1 $2\"\n"
+	    "}\n", m->version, t1, t2) <= 0;
+	for (i = 0; i < 2; i++) {
+		size_t k;
+
+		bad |= BIO_printf(s, i == 0 ? "# Add first.\n" :
+		    "# Then remove.\n") <= 0;
+		for (k = 0; k < m->nanchors; k++) {
+			a = &m->anchors[k];
+			if (sha1_hex(anchors[k], thumb, 1) != 0) {
+				rc = kr_fail_ossl(err, KR_E_CRYPTO, "%s: SHA-1",
+				    a->file);
+				goto out;
+			}
+			if (a->state == CA_ANCHOR_RETIRING) {
+				struct tm tm;
+				time_t t = a->remove_after;
+
+				gmtime_r(&t, &tm);
+				strftime(ra, sizeof(ra), "%Y%m%d%H%M%S", &tm);
+			} else
+				snprintf(ra, sizeof(ra), "-");
+			bad |= BIO_printf(s, "%s %s %s %s\n", i == 0 ? "add" :
+			    "remove", a->file, thumb, ra) <= 0;
+		}
+	}
+	if (bad) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = put_bio(f, CA_BUNDLE_PS1, w, err)) != KR_OK)
+		goto out;
+	rc = put_bio(f, CA_BUNDLE_MACOS, s, err);
+out:
+	BIO_free(w);
+	BIO_free(s);
+	return rc;
+}
+
+/* The scripts in b are exactly what make_scripts makes of m. */
+static enum kr_err
+check_scripts(const struct ca_files *b, const struct ca_manifest *m,
+    X509 *const *anchors, struct kr_error *err)
+{
+	struct ca_files mine = { 0 };
+	const struct ca_file *x, *y;
+	const char *names[] = { CA_BUNDLE_PS1, CA_BUNDLE_MACOS };
+	size_t i;
+	enum kr_err rc;
+
+	if ((rc = make_scripts(m, anchors, &mine, err)) != KR_OK)
+		return rc;
+	for (i = 0; i < 2; i++) {
+		x = ca_files_get(b, names[i]);
+		y = ca_files_get(&mine, names[i]);
+		if (x == NULL || y == NULL || x->len != y->len ||
+		    memcmp(x->data, y->data, x->len) != 0) {
+			rc = kr_fail(err, KR_E_VERIFY, "%s: not the script "
+			    "keyrite makes for this manifest", names[i]);
+			break;
+		}
+	}
+	ca_files_free(&mine);
+	return rc;
+}
+
 static enum kr_err
 read_cert_file(const struct ca_file *f, X509 **out, struct kr_error *err)
 {
@@ -1294,7 +1504,8 @@ ca_bundle_build(const struct ca_bundle_spec *s, struct ca_files *out,
 			goto out;
 	if ((rc = make_pem(s->anchors, s->nanchors, out, err)) != KR_OK ||
 	    (rc = make_p7b(s->anchors, s->nanchors, out, err)) != KR_OK ||
-	    (rc = make_p12(s->anchors, s->nanchors, out, err)) != KR_OK)
+	    (rc = make_p12(s->anchors, s->nanchors, out, err)) != KR_OK ||
+	    (rc = make_scripts(&m, s->anchors, out, err)) != KR_OK)
 		goto out;
 	for (i = 0; i < NEXPORTS; i++) {
 		m.nexports = i + 1;
@@ -1503,7 +1714,8 @@ ca_bundle_check(const struct ca_files *b, struct ca_manifest *mout,
 	if ((rc = check_p7b(ca_files_get(b, CA_BUNDLE_P7B), anchors,
 	    m.nanchors, err)) != KR_OK ||
 	    (rc = check_p12(ca_files_get(b, CA_BUNDLE_P12), anchors,
-	    m.nanchors, err)) != KR_OK)
+	    m.nanchors, err)) != KR_OK ||
+	    (rc = check_scripts(b, &m, anchors, err)) != KR_OK)
 		goto out;
 	if (mout != NULL) {
 		*mout = m;

@@ -14,6 +14,9 @@
  *   bundle.p7b           the anchors as a certs-only PKCS#7 (DER)
  *   truststore.p12       the anchors as a PKCS#12 truststore that Java
  *                        lists as trustedCertEntry (password "changeit")
+ *   install-windows.ps1  adds the anchors to LocalMachine\Root, removes
+ *                        retired ones by thumbprint
+ *   install-macos.sh     the same for the macOS System keychain
  *
  * Signatures are made through a struct ca_signer, so the key may stay
  * in a token: keyrite computes the DER of the signed attributes and the
@@ -41,6 +44,8 @@
 #define CA_BUNDLE_P7B		"bundle.p7b"
 #define CA_BUNDLE_P12		"truststore.p12"
 #define CA_BUNDLE_P12_PASS	"changeit"	/* Java's usual; public */
+#define CA_BUNDLE_PS1		"install-windows.ps1"
+#define CA_BUNDLE_MACOS		"install-macos.sh"
 
 #define CA_BUNDLE_MANIFEST_MAX	(256 * 1024)	/* bytes */
 #define CA_BUNDLE_SIG_MAX	(1024 * 1024)	/* bytes */
@@ -78,7 +83,7 @@ struct ca_bundle_cross {
 	char			*issuer;
 };
 
-/* anchors.pem, bundle.p7b, truststore.p12 and their hashes. */
+/* anchors.pem, bundle.p7b, truststore.p12, the scripts and their hashes. */
 struct ca_bundle_export {
 	char			*file;
 	uint8_t			 sha256[32];

@@ -143,7 +143,7 @@ ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d
 	expect 0 "version:  1"
 	[[ "$output" == *"active    CN=Lab Root 2026,O=Example"* ]]
 	[[ "$output" == *"next      CN=Lab Root 2036,O=Example"* ]]
-	[ "$(ls b1 | wc -l)" -eq 8 ]
+	[ "$(ls b1 | wc -l)" -eq 10 ]
 	[ ! -e b1/manifest.json.sig ]
 	jq -e '.format == "keyrite-bundle" and .version == 1 and
 	    .previous_manifest_sha256 == null and (.anchors | length) == 2 and
@@ -154,13 +154,25 @@ ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d
 	[ -f "b1/anchor-${fp:0:16}.pem" ]
 	spki=$(openssl x509 -in old.pem -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
 	[ "$(jq -r '.anchors[0].spki_sha256' b1/manifest.json)" = "$spki" ]
-	for f in anchors.pem bundle.p7b truststore.p12; do
+	for f in anchors.pem bundle.p7b truststore.p12 install-windows.ps1 install-macos.sh; do
 		[ "$(jq -r --arg f $f '.exports[] | select(.file == $f) | .sha256' b1/manifest.json)" = \
 		    "$(sha256sum b1/$f | cut -c1-64)" ]
 	done
 	[ "$(grep -c 'BEGIN CERTIFICATE' b1/anchors.pem)" -eq 2 ]
 	[ "$(openssl pkcs7 -inform DER -in b1/bundle.p7b -print_certs | grep -c '^subject=')" -eq 2 ]
 	[ "$(openssl pkcs12 -in b1/truststore.p12 -passin pass:changeit -nokeys | grep -c 'BEGIN CERTIFICATE')" -eq 2 ]
+	# The scripts for Windows and macOS name each anchor by its SHA-1
+	# thumbprint (what LocalMachine\Root and `security -Z` use).
+	for r in old new; do
+		t=$(openssl x509 -in $r.pem -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :)
+		f=$(openssl x509 -in $r.pem -outform DER | sha256sum | cut -c1-16)
+		grep -q "Thumbprint = '$t'; Name = 'keyrite-$f'" b1/install-windows.ps1
+		grep -q "^add anchor-$f.pem $t -$" b1/install-macos.sh
+		grep -q "^remove anchor-$f.pem $t -$" b1/install-macos.sh
+	done
+	grep -q 'Import-Certificate' b1/install-windows.ps1
+	grep -q 'security add-trusted-cert -d -r trustRoot -k' b1/install-macos.sh
+	sh -n b1/install-macos.sh
 }
 
 @test "Java's keytool lists the truststore's anchors as trustedCertEntry" {
@@ -252,6 +264,10 @@ ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d
 	run keyrite bundle verify t3 --trust old.pem
 	expect 1 "anchors.pem: its SHA-256 is not the one the manifest gives"
 	cp -r b1 t4
+	cp -r b1 t5
+	sed -i 's/^remove /true /' t5/install-macos.sh
+	run keyrite bundle verify t5 --trust old.pem
+	expect 1 "install-macos.sh: its SHA-256 is not the one the manifest gives"
 	echo 'curl | sh' >t4/install.sh
 	run keyrite bundle verify t4 --trust old.pem
 	expect 1 "install.sh: not listed in the manifest"
@@ -317,7 +333,7 @@ ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d
 
 @test "bundle pack is deterministic; verify and inspect read the archive" {
 	run keyrite bundle pack b1 --out b1.tar
-	expect 0 "packed b1 into b1.tar: 9 files, 2 signatures"
+	expect 0 "packed b1 into b1.tar: 11 files, 2 signatures"
 	keyrite bundle pack b1 --out again.tar >/dev/null
 	cmp b1.tar again.tar
 	run keyrite bundle pack b1 --out b1.tar

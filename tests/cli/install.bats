@@ -27,6 +27,10 @@ setup_file() {
 	# the installed binary.
 	[ -x "$p/bin/keyrited" ]
 	[ -f "$p/share/man/man8/keyrited.8" ]
+	# The endpoint tool.
+	[ -x "$p/bin/keyrite-trust" ]
+	[ -f "$p/share/man/man8/keyrite-trust.8" ]
+	[ -f "$p/share/doc/keyrite/trust.md" ]
 	[ -f "$p/share/doc/keyrite/signer.md" ]
 	[ -f "$p/share/doc/keyrite/api.md" ]
 	[ -f "$p/share/keyrite/keyrited.service" ]

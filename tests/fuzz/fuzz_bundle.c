@@ -40,7 +40,7 @@ manifest(const uint8_t *data, size_t size)
 	}
 	if (m.version < 1 || (m.version == 1) == (m.has_previous != 0) ||
 	    m.expires <= m.issued_at || m.nanchors < 1 ||
-	    m.nanchors > CA_BUNDLE_MAX_ANCHORS || m.nexports != 3)
+	    m.nanchors > CA_BUNDLE_MAX_ANCHORS || m.nexports != 5)
 		abort();
 	for (i = 0; i < m.nanchors; i++) {
 		if (m.anchors[i].state == CA_ANCHOR_ACTIVE)

@@ -270,7 +270,9 @@ test_manifest_roundtrip(void **state)
 	free(text);
 	ca_manifest_free(&m);
 	/* The files are exactly these. */
-	assert_int_equal(b.n, 9 - 1);
+	assert_int_equal(b.n, 11 - 1);
+	assert_non_null(ca_files_get(&b, CA_BUNDLE_PS1));
+	assert_non_null(ca_files_get(&b, CA_BUNDLE_MACOS));
 	assert_non_null(ca_files_get(&b, CA_BUNDLE_PEM));
 	assert_non_null(ca_files_get(&b, CA_BUNDLE_P7B));
 	assert_non_null(ca_files_get(&b, CA_BUNDLE_P12));
