@@ -296,3 +296,41 @@ crl_number() {
 	n=${n#0x}
 	echo $((16#$n))
 }
+
+# The NSS database keyrite-trust writes under --root-dir for a user whose
+# HOME is /home/tester (apply with HOME=/home/tester).
+KT_NSSDB=/home/tester/.pki/nssdb
+
+# kt_validates R LEAF INT: does every store keyrite-trust keeps under
+# --root-dir R validate LEAF through the intermediate INT (a PEM file
+# of one or more CA certificates)?  The system
+# store's ca-certificates.crt (OpenSSL), the PEM store (GnuTLS), the NSS
+# database of $KT_NSSDB (vfychain), and the Java keystore when there is
+# one (its certificates, by OpenSSL).  One line per validator; exit 0
+# only if all say yes.
+kt_validates() {
+	local r=$1 leaf=$2 int=$3 bad=0 tmp
+	tmp=$(mktemp -d)
+	openssl verify -x509_strict -purpose sslserver \
+	    -CAfile "$r/etc/ssl/certs/ca-certificates.crt" \
+	    -untrusted "$int" "$leaf" || bad=1
+	cat "$leaf" "$int" >"$tmp/chain.pem"
+	certtool --verify --load-ca-certificate "$r/etc/keyrite/trust.pem" \
+	    --infile "$tmp/chain.pem" >"$tmp/certtool.out" 2>&1 &&
+	    grep -q 'Chain verification output: Verified' "$tmp/certtool.out" ||
+	    { cat "$tmp/certtool.out"; bad=1; }
+	# vfychain reads one certificate per file.
+	awk -v d="$tmp" '/BEGIN CERT/ { n++ } { print > (d "/int" n ".pem") }' "$int"
+	vfychain -d "sql:$r$KT_NSSDB" -pp -u 1 -a "$leaf" \
+	    $(for c in "$tmp"/int*.pem; do printf -- '-a %s ' "$c"; done) 2>&1 |
+	    grep 'Chain is good' || bad=1
+	if [ -f "$r/etc/ssl/certs/java/cacerts" ]; then
+		keytool -J-Duser.language=en -list -rfc \
+		    -keystore "$r/etc/ssl/certs/java/cacerts" \
+		    -storepass changeit >"$tmp/java.pem"
+		openssl verify -x509_strict -CAfile "$tmp/java.pem" \
+		    -untrusted "$int" "$leaf" || bad=1
+	fi
+	rm -rf "$tmp"
+	return $bad
+}

@@ -9,8 +9,11 @@
 # intermediate (keyrited init, file key) whose leaf validates at an
 # endpoint that trusts only the old root through the cross-certificate
 # (OpenSSL, GnuTLS, NSS), fails without it, and validates at one that
-# trusts the new root.  Last, the plain commands make what the ceremony
-# makes.
+# trusts the new root.  The plain commands make what the ceremony makes.
+# Last, an endpoint that applied bundle-1 takes a rehearsed rotation
+# with keyrite-trust: the new root's leaf validates through the cross
+# before, directly after, and once the old root is retired and
+# remove-retired has run, a chain ending at the old root fails.
 
 load helpers
 
@@ -304,10 +307,16 @@ nss_db() {
 	    --anchor R2/root-2036.pem:next --cross R2/cross-2036-by-2026.pem \
 	    --cross R2/cross-2026-by-2036.pem --expires 90d --out PB
 	expect 0
-	strip() { jq 'del(.issued_at, .expires)' "$1"; }
+	# The install scripts name the bundle's issue time, so their hashes
+	# differ; the rest of each script must not.
+	strip() { jq 'del(.issued_at, .expires) | .exports |= map(
+	    if (.file | startswith("install-")) then del(.sha256) else . end)' "$1"; }
 	diff <(strip PB/manifest.json) <(strip R2/bundle/manifest.json)
 	for f in anchors.pem bundle.p7b truststore.p12; do
 		cmp "PB/$f" "R2/bundle/$f"
+	done
+	for f in install-windows.ps1 install-macos.sh; do
+		diff <(grep -v 'issued' "PB/$f") <(grep -v 'issued' "R2/bundle/$f")
 	done
 	run on_token keyrite bundle sign PB --key "$OLD" $QUORUM --cert R1/root.pem
 	expect 0 "carries 1 signature"
@@ -391,6 +400,92 @@ nss_db() {
 	jq -e --arg d "${ra}T00:00:00Z" '.anchors[0].state == "active" and
 	    .anchors[1].state == "retiring" and .anchors[1].remove_after == $d' \
 	    BN/manifest.json
+}
+
+# int_leaf TAG KEY CA HSMCONF: an intermediate under root CA (its key KEY
+# in the token of HSMCONF) in keyrited home kd-TAG, and a leaf from it:
+# int-TAG.pem, leaf-TAG.pem.
+int_leaf() {
+	local tag=$1 key=$2 ca=$3 conf=$4
+	keyrited init --home "kd-$tag" --subject "CN=Lab Issuing $tag" \
+	    --public-url http://127.0.0.1:9 >/dev/null
+	SOFTHSM2_CONF=$conf keyrite root sign --key "$key" $QUORUM --ca "$ca" \
+	    --csr "kd-$tag/intermediate.csr" --days 365 \
+	    --out "int-$tag.pem" >/dev/null
+	keyrited install --home "kd-$tag" --cert "int-$tag.pem" --root "$ca" \
+	    >/dev/null
+	csr "leaf-$tag" '/CN=www.lab.internal'
+	keyrited issue --home "kd-$tag" --csr "leaf-$tag.csr" \
+	    --out "leaf-$tag.pem" >/dev/null
+}
+
+@test "an endpoint applies the rehearsed rotation with keyrite-trust: through the cross before, the new root after, the old one gone after remove-retired" {
+	# The endpoint has applied bundle-1 (the old root alone) and trusts
+	# nothing else; the rotation rehearsed after it (R3, version 2) made
+	# its new root, crosses and bundle in R3's token.
+	local conf="$W/R3/rehearsal-hsm/softhsm2.conf" ep="$W/ep" at
+	local new3='pkcs11:token=rehearsal;object=root-2036'
+	[ -f R3/bundle.tar ]
+	export HOME=/home/tester
+	run keyrite-trust bootstrap --root R1/root.pem --root-dir "$ep" \
+	    --fingerprint "$(openssl x509 -in R1/root.pem -outform DER | sha256sum | cut -c1-64)"
+	expect 0
+	run keyrite-trust apply IN/bundle-1.tar --stores system,pem,nss --root-dir "$ep"
+	expect 0 "applied bundle version 1"
+	int_leaf old "$OLD" R1/root.pem "$conf"
+	int_leaf new "$new3" R3/root-2036.pem "$conf"
+
+	# Before applying the rotation: the new root's leaf validates only
+	# through the cross-certificate by the old root.
+	kt_validates "$ep" leaf-old.pem int-old.pem
+	! kt_validates "$ep" leaf-new.pem int-new.pem
+	cat int-new.pem R3/cross-2036-by-2026.pem >int-new+cross.pem
+	kt_validates "$ep" leaf-new.pem int-new+cross.pem
+
+	# The rotation's bundle (version 2, old active, new next): the new
+	# root's leaf validates without the cross, the old one still does.
+	run keyrite-trust apply R3/bundle.tar --root-dir "$ep"
+	expect 0 "applied bundle version 2"
+	kt_validates "$ep" leaf-new.pem int-new.pem
+	kt_validates "$ep" leaf-old.pem int-old.pem
+	run keyrite-trust status --root-dir "$ep" --leaf leaf-new.pem --chain int-new.pem
+	expect 0
+
+	# The later bundle: new active, old retiring 15 s from now.
+	at=$(date -u -d '+15 seconds' +%Y-%m-%dT%H:%M:%SZ)
+	keyrite bundle build --anchor R3/root-2036.pem:active \
+	    --anchor R1/root.pem:retiring --remove-after "$at" \
+	    --cross R3/cross-2026-by-2036.pem --previous R3/bundle.tar \
+	    --expires 90d --out B3 >/dev/null
+	SOFTHSM2_CONF=$conf keyrite bundle sign B3 --key "$OLD" $QUORUM \
+	    --cert R1/root.pem >/dev/null
+	SOFTHSM2_CONF=$conf keyrite bundle sign B3 --key "$new3" $QUORUM \
+	    --cert R3/root-2036.pem >/dev/null
+	keyrite bundle pack B3 --out B3.tar >/dev/null
+	run keyrite-trust apply B3.tar --root-dir "$ep"
+	expect 0 "applied bundle version 3"
+	# Retiring is still trusted until remove_after, and remove-retired
+	# before it removes nothing.
+	kt_validates "$ep" leaf-old.pem int-old.pem
+	run keyrite-trust remove-retired --root-dir "$ep"
+	expect 0
+	kt_validates "$ep" leaf-old.pem int-old.pem
+	while [ "$(date -u +%s)" -le "$(date -u -d "$at" +%s)" ]; do sleep 1; done
+	run keyrite-trust remove-retired --root-dir "$ep"
+	expect 0
+	# A chain that ends only at the old root fails in every store; the
+	# new root's still validates, and status sees no drift.
+	run openssl verify -x509_strict -CAfile "$ep/etc/ssl/certs/ca-certificates.crt" \
+	    -untrusted int-old.pem leaf-old.pem
+	[ "$status" -ne 0 ]
+	run certtool --verify --load-ca-certificate "$ep/etc/keyrite/trust.pem" \
+	    --infile <(cat leaf-old.pem int-old.pem)
+	[[ "$output" != *"Chain verification output: Verified"* ]]
+	run vfychain -d "sql:$ep$KT_NSSDB" -pp -u 1 -a leaf-old.pem -a int-old.pem
+	[[ "$output" != *"Chain is good"* ]]
+	kt_validates "$ep" leaf-new.pem int-new.pem
+	run keyrite-trust status --root-dir "$ep"
+	expect 0
 }
 
 @test "scripts that misuse the rotation actions are refused before anything runs" {

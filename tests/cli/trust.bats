@@ -91,29 +91,9 @@ tree() {
 	    find . -type f -exec sha256sum {} + | LC_ALL=C sort) | sha256sum
 }
 
-NSSDB_REL=/home/tester/.pki/nssdb
 
-# Does every store under $R validate chain-$1 (leaf, intermediate)?
-# Prints one line per validator; exit 0 only if all four say yes.
-validates() {
-	local tag=$1 bad=0
-	openssl verify -x509_strict -purpose sslserver \
-	    -CAfile "$R/etc/ssl/certs/ca-certificates.crt" \
-	    -untrusted "int-$tag.pem" "leaf-$tag.pem" || bad=1
-	certtool --verify --load-ca-certificate "$R/etc/keyrite/trust.pem" \
-	    --infile "chain-$tag.pem" >certtool.out 2>&1 &&
-	    grep -q 'Chain verification output: Verified' certtool.out ||
-	    { cat certtool.out; bad=1; }
-	vfychain -d "sql:$R$NSSDB_REL" -pp -u 1 -a "leaf-$tag.pem" \
-	    -a "int-$tag.pem" 2>&1 | grep 'Chain is good' || bad=1
-	[ "$NSTORES" -eq 4 ] || return $bad
-	keytool -J-Duser.language=en -list -rfc \
-	    -keystore "$R/etc/ssl/certs/java/cacerts" -storepass changeit \
-	    >java.out
-	openssl verify -x509_strict -CAfile java.out -untrusted "int-$tag.pem" \
-	    "leaf-$tag.pem" || bad=1
-	return $bad
-}
+# Does every store under $R validate leaf-$1 through int-$1?
+validates() { kt_validates "$R" "leaf-$1.pem" "int-$1.pem"; }
 
 @test "keyrite-trust links OpenSSL and libcurl, never libsodium, libp11, SoftHSM, jansson, SQLite, libyaml" {
 	run ldd "$KEYRITE_BIN/keyrite-trust"
@@ -182,7 +162,7 @@ validates() {
 	f=$(fpr old.pem)
 	[ -f "$R/usr/local/share/ca-certificates/keyrite/keyrite-${f:0:16}.crt" ]
 	grep -q "keyrite-${f:0:16}" "$R/etc/keyrite/trust.pem"
-	certutil -L -d "sql:$R$NSSDB_REL" | grep -q "keyrite-${f:0:16} *C,,"
+	certutil -L -d "sql:$R$KT_NSSDB" | grep -q "keyrite-${f:0:16} *C,,"
 	[ "$NSTORES" -eq 3 ] || keytool -list -keystore "$R/etc/ssl/certs/java/cacerts" \
 	    -storepass changeit -alias "keyrite-${f:0:16}" | grep -q trustedCertEntry
 	jq -e --argjson n "$NSTORES" '.version == 1 and (.stores | length) == $n' \
@@ -293,7 +273,7 @@ validates() {
 
 @test "status finds drift by building chains: an anchor deleted from one store is exit 1, and the JSON says where" {
 	f=$(fpr new.pem)
-	certutil -D -d "sql:$R$NSSDB_REL" -n "keyrite-${f:0:16}"
+	certutil -D -d "sql:$R$KT_NSSDB" -n "keyrite-${f:0:16}"
 	run keyrite-trust status --json --root-dir "$R"
 	[ "$status" -eq 1 ]
 	jq -e --arg f "$f" '.ok == false and .version == 2 and
@@ -303,13 +283,13 @@ validates() {
 	      select(.status == "missing") | .sha256] == [$f])' <<<"$output"
 	# Trust flags taken away: the entry is there, no chain is built.
 	keyrite-trust apply b2.tar --root-dir "$R" >/dev/null
-	certutil -M -d "sql:$R$NSSDB_REL" -n "keyrite-${f:0:16}" -t ',,'
+	certutil -M -d "sql:$R$KT_NSSDB" -n "keyrite-${f:0:16}" -t ',,'
 	run keyrite-trust status --json --root-dir "$R"
 	[ "$status" -eq 1 ]
 	jq -e '[.stores[].anchors[] | select(.status == "untrusted")] | length == 1' <<<"$output"
 	# A certificate removed from the regenerated Debian bundle.
 	keyrite-trust apply b2.tar --root-dir "$R" >/dev/null || true
-	certutil -D -d "sql:$R$NSSDB_REL" -n "keyrite-${f:0:16}"
+	certutil -D -d "sql:$R$KT_NSSDB" -n "keyrite-${f:0:16}"
 	run keyrite-trust apply b2.tar --root-dir "$R"
 	expect 0 "1 added, 0 removed"
 	run keyrite-trust status --root-dir "$R"
@@ -359,7 +339,7 @@ validates() {
 	run certtool --verify --load-ca-certificate "$R/etc/keyrite/trust.pem" \
 	    --infile chain-old.pem
 	[[ "$output" != *"Chain verification output: Verified"* ]]
-	run vfychain -d "sql:$R$NSSDB_REL" -pp -u 1 -a leaf-old.pem -a int-old.pem
+	run vfychain -d "sql:$R$KT_NSSDB" -pp -u 1 -a leaf-old.pem -a int-old.pem
 	[[ "$output" != *"Chain is good"* ]]
 	if [ "$NSTORES" -eq 4 ]; then
 		keytool -J-Duser.language=en -list -rfc -keystore \
