@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # A browser as the relying party: Debian's Chromium, headless, with its
 # own temporary HOME and profile, whose NSS database ($HOME/.pki/nssdb,
-# where Chromium on Linux reads the user's trust) holds the anchors of
-# a rotation bundle that keyrited published at /trust/bundle.tar.  It
+# where Chromium on Linux reads the user's trust) is the one keyrite-trust
+# wrote when it applied the rotation bundle keyrited published at
+# /trust/bundle.tar.  It
 # loads an HTTPS page from `openssl s_server` using a keyrited leaf:
 #
 #   - before the rotation: bundle v1 (old root active, new root next),
@@ -64,6 +65,9 @@ setup_file() {
 	keyrite bundle sign b2 --key "$OLD" --pin-file user.pin --cert root.pem >/dev/null
 	keyrite bundle sign b2 --key "$NEW" --pin-file user.pin --cert new.pem >/dev/null
 	keyrite bundle pack b2 --out b2.tar >/dev/null
+	# The endpoint pins the old root by its fingerprint.
+	keyrite-trust bootstrap --root root.pem --root-dir "$W/ep" \
+	    --fingerprint "$(openssl x509 -in root.pem -outform DER | sha256sum | cut -c1-64)" >/dev/null
 	# The page.
 	mkdir -p www
 	printf '<!DOCTYPE html>\n<html><head><title>keyrite</title></head>\n<body><h1 id="m">%s</h1><p>served with a keyrite leaf</p></body></html>\n' \
@@ -78,25 +82,21 @@ teardown() {
 	chromium_reap "$W/chromium" >/dev/null || true
 }
 
-# populate_nssdb BUNDLE.tar NSSDB: make the NSS database NSSDB (if
-# missing) and trust every anchor of the bundle for TLS servers.
-#
-# A STAND-IN, to be replaced by the endpoint tool once it is merged:
-#     keyrite-trust apply BUNDLE.tar --stores nss --nssdb NSSDB
-# (which also checks the bundle's signatures and version chain and
-# removes anchors a bundle drops; here the tests check the bundle with
-# keyrite bundle verify before calling this).
-populate_nssdb() {
-	local tar=$1 db=$2 x f
-	x=$(mktemp -d "$W/unpack.XXXXXX")
-	tar -xf "$tar" -C "$x" || return 1
-	mkdir -p "$db"
-	[ -f "$db/cert9.db" ] || certutil -N -d "sql:$db" --empty-password || return 1
-	for f in $(jq -r '.anchors[].file' "$x/manifest.json"); do
-		certutil -A -d "sql:$db" -n "keyrite-${f#anchor-}" -t C,, \
-		    -i "$x/$f" || return 1
-	done
-	rm -rf "$x"
+# endpoint_apply SRC CASE: keyrite-trust applies the bundle SRC (a .tar
+# or a URL) to the endpoint $W/ep (its --root-dir; NSS store of the user
+# whose HOME is /home/tester), then gives CASE's Chromium a copy of the
+# NSS database it wrote.
+endpoint_apply() {
+	HOME=/home/tester keyrite-trust apply "$1" --stores nss \
+	    --root-dir "$W/ep" || return 1
+	endpoint_copy "$2"
+}
+
+# endpoint_copy CASE: CASE's Chromium HOME gets a copy of the endpoint's
+# NSS database as it is now.
+endpoint_copy() {
+	mkdir -p "$W/chromium/$1/home/.pki"
+	cp -r "$W/ep$KT_NSSDB" "$W/chromium/$1/home/.pki/"
 }
 
 # pids of processes whose command line contains $1.
@@ -200,12 +200,6 @@ refused() {
 	fi
 }
 
-# An NSS db for CASE from the bundle keyrited serves now at /trust/.
-nssdb_from_published() {
-	curl -sf -o "$W/$1.tar" "$KD_PUB/trust/bundle.tar" || return 1
-	populate_nssdb "$W/$1.tar" "$W/chromium/$1/home/.pki/nssdb"
-}
-
 @test "before the rotation: bundle v1's anchors in Chromium's NSS db; a keyrited leaf under the old root loads" {
 	kd_start
 	run keyrited trust publish --home "$KD" b1.tar
@@ -218,10 +212,10 @@ nssdb_from_published() {
 	certutil -N -d sql:chromium/empty/home/.pki/nssdb --empty-password
 	browse empty "$NAME"
 	refused empty ERR_CERT_AUTHORITY_INVALID
-	# With what keyrited publishes (checked as an endpoint would).
-	nssdb_from_published before
-	run keyrite bundle verify before.tar --trust root.pem
-	expect 0 "OK"
+	# With what keyrited publishes, applied by keyrite-trust from its
+	# URL at an endpoint that pinned the old root.
+	run endpoint_apply "$KD_PUB/trust/bundle.tar" before
+	expect 0 "applied bundle version 1"
 	run certutil -L -d sql:chromium/before/home/.pki/nssdb
 	[[ "$output" == *"keyrite-"*"C,,"* ]]
 	browse before "$NAME"
@@ -237,11 +231,9 @@ nssdb_from_published() {
 	run keyrited issue --home kd2 --csr new.csr --out new-leaf.pem
 	expect 0 "issued serial"
 	openssl verify -CAfile new.pem -untrusted int2.pem new-leaf.pem
-	# An endpoint that applied v1 accepts v2 as its next.
-	nssdb_from_published after
-	curl -sf -o v1.tar "$KD_PUB/trust/history/1/bundle.tar"
-	run keyrite bundle verify after.tar --trust root.pem --previous v1.tar
-	expect 0 "follows the previous bundle"
+	# The endpoint that applied v1 accepts v2 as its next.
+	run endpoint_apply "$KD_PUB/trust/bundle.tar" after
+	expect 0 "applied bundle version 2"
 	[ "$(jq -r '.anchors[] | select(.state == "active") | .subject' b2/manifest.json)" = "CN=Test Root 2" ]
 	server_start new-leaf.pem new.key int2.pem
 	browse after "$NAME"
@@ -274,9 +266,9 @@ nssdb_from_published() {
 	done
 	run openssl verify -CAfile new.pem -untrusted int2.pem "direct-$OUTSIDE.pem"
 	[[ "$output" == *"permitted subtree violation"* ]]
-	populate_nssdb b2.tar chromium/outside/home/.pki/nssdb
-	mkdir -p chromium/inside/home/.pki
-	cp -r chromium/outside/home/.pki/nssdb chromium/inside/home/.pki/
+	# The endpoint's NSS db after v2.
+	endpoint_copy outside
+	endpoint_copy inside
 	server_start "direct-$OUTSIDE.pem" outside.key int2.pem
 	browse outside "$OUTSIDE"
 	refused outside ERR_CERT_INVALID
