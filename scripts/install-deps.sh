@@ -25,6 +25,7 @@ gnutls-bin
 libnss3-tools
 golang-cfssl
 chromium fonts-dejavu-core
+openjdk-17-jre-headless
 "
 
 missing=""
