@@ -159,7 +159,7 @@ validates() { kt_validates "$R" "leaf-$1.pem" "int-$1.pem"; }
 	[ -f "$R/usr/local/share/ca-certificates/keyrite/keyrite-${f:0:16}.crt" ]
 	grep -q "keyrite-${f:0:16}" "$R/etc/keyrite/trust.pem"
 	certutil -L -d "sql:$R$KT_NSSDB" | grep -q "keyrite-${f:0:16} *C,,"
-	[ "$NSTORES" -eq 3 ] || keytool -list -keystore "$R/etc/ssl/certs/java/cacerts" \
+	keytool -list -keystore "$R/etc/ssl/certs/java/cacerts" \
 	    -storepass changeit -alias "keyrite-${f:0:16}" | grep -q trustedCertEntry
 	jq -e --argjson n "$NSTORES" '.version == 1 and (.stores | length) == $n' \
 	    "$R/var/lib/keyrite-trust/state.json"
@@ -337,12 +337,10 @@ validates() { kt_validates "$R" "leaf-$1.pem" "int-$1.pem"; }
 	[[ "$output" != *"Chain verification output: Verified"* ]]
 	run vfychain -d "sql:$R$KT_NSSDB" -pp -u 1 -a leaf-old.pem -a int-old.pem
 	[[ "$output" != *"Chain is good"* ]]
-	if [ "$NSTORES" -eq 4 ]; then
-		keytool -J-Duser.language=en -list -rfc -keystore \
-		    "$R/etc/ssl/certs/java/cacerts" -storepass changeit >java.out
-		run openssl verify -CAfile java.out -untrusted int-old.pem leaf-old.pem
-		[ "$status" -ne 0 ]
-	fi
+	keytool -J-Duser.language=en -list -rfc -keystore \
+	    "$R/etc/ssl/certs/java/cacerts" -storepass changeit >java.out
+	run openssl verify -CAfile java.out -untrusted int-old.pem leaf-old.pem
+	[ "$status" -ne 0 ]
 	run validates new
 	expect 0
 	run keyrite-trust status --root-dir "$R" --leaf chain-old.pem
