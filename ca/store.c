@@ -30,6 +30,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "../common/der.h"
 #include "store.h"
 
 /* 'KRST' in the database header, so a foreign database is refused. */
@@ -937,27 +938,45 @@ octets_hex(const ASN1_OCTET_STRING *o)
 /*
  * The signed certificate must be the one reserved: the same serial,
  * validity and issuer key, so a signer that mixed two requests up is
- * caught before anything is sent.
+ * caught before anything is sent.  The DER is walked strictly (one
+ * Certificate, every byte used) and only those fields are decoded: a
+ * full parse would decode the public key too, which costs more than
+ * the rest of the commit.
  */
 static enum kr_err
 check_der(const uint8_t *der, size_t len, const char *kid,
     const char *serial, time_t nb, time_t na, struct kr_error *err)
 {
-	const unsigned char *p = der;
-	const ASN1_OCTET_STRING *aki;
-	X509 *x = NULL;
+	static const uint8_t oid_aki[] = { 0x06, 0x03, 0x55, 0x1d, 0x23 };
+	struct kr_der d = kr_der_of(der, len), cert, tbs, v, exts, ext;
+	struct kr_der_el el, tel, oid, os;
+	const unsigned char *p;
+	ASN1_INTEGER *ai = NULL;
+	ASN1_TIME *t = NULL;
+	AUTHORITY_KEYID *akid = NULL;
 	char *h = NULL;
-	time_t xnb, xna;
+	time_t xt[2];
+	int i;
 	enum kr_err rc;
 
 	if (len == 0 || len > CA_STORE_MAX_BLOB ||
-	    (x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
-		ERR_clear_error();
-		rc = kr_fail(err, KR_E_VERIFY, "serial %s: the DER is not one "
-		    "X.509 certificate", serial);
-		goto out;
-	}
-	if ((h = ca_serial_hex(X509_get0_serialNumber(x))) == NULL) {
+	    kr_der_get(&d, 0x30, &el) != 0 || d.n != 0)
+		goto notcert;
+	cert = kr_der_in(&el);
+	if (kr_der_get(&cert, 0x30, &tel) != 0 ||
+	    kr_der_get(&cert, 0x30, &el) != 0 ||
+	    kr_der_get(&cert, 0x03, &el) != 0 || cert.n != 0)
+		goto notcert;
+	tbs = kr_der_in(&tel);
+	if (kr_der_peek(&tbs) == 0xa0 && kr_der_get(&tbs, 0xa0, &el) != 0)
+		goto notcert;
+	if (kr_der_get(&tbs, 0x02, &el) != 0)
+		goto notcert;
+	p = el.start;
+	if ((ai = d2i_ASN1_INTEGER(NULL, &p, (long)el.total)) == NULL ||
+	    p != el.start + el.total)
+		goto notcert;
+	if ((h = ca_serial_hex(ai)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -966,16 +985,64 @@ check_der(const uint8_t *der, size_t len, const char *kid,
 		    "signed certificate has serial %s", serial, h);
 		goto out;
 	}
-	if (ca_time_from_asn1(X509_get0_notBefore(x), &xnb) != 0 ||
-	    ca_time_from_asn1(X509_get0_notAfter(x), &xna) != 0 ||
-	    xnb != nb || xna != na) {
+	if (kr_der_get(&tbs, 0x30, &el) != 0 ||		/* algorithm */
+	    kr_der_get(&tbs, 0x30, &el) != 0 ||		/* issuer */
+	    kr_der_get(&tbs, 0x30, &el) != 0)		/* validity */
+		goto notcert;
+	v = kr_der_in(&el);
+	for (i = 0; i < 2; i++) {
+		if (kr_der_get(&v, 0, &el) != 0)
+			goto notcert;
+		p = el.start;
+		ASN1_TIME_free(t);
+		if ((t = d2i_ASN1_TIME(NULL, &p, (long)el.total)) == NULL ||
+		    p != el.start + el.total ||
+		    ca_time_from_asn1(t, &xt[i]) != 0)
+			goto notcert;
+	}
+	if (v.n != 0)
+		goto notcert;
+	if (xt[0] != nb || xt[1] != na) {
 		rc = kr_fail(err, KR_E_VERIFY, "serial %s: the signed "
 		    "certificate's validity is not the reserved one", serial);
 		goto out;
 	}
-	if ((aki = X509_get0_authority_key_id(x)) != NULL) {
+	if (kr_der_get(&tbs, 0x30, &el) != 0 ||		/* subject */
+	    kr_der_get(&tbs, 0x30, &el) != 0)		/* key */
+		goto notcert;
+	while (kr_der_peek(&tbs) == 0x81 || kr_der_peek(&tbs) == 0x82)
+		if (kr_der_get(&tbs, 0, &el) != 0)
+			goto notcert;
+	if (kr_der_peek(&tbs) == 0xa3) {
+		if (kr_der_get(&tbs, 0xa3, &el) != 0)
+			goto notcert;
+		exts = kr_der_in(&el);
+		if (kr_der_get(&exts, 0x30, &el) != 0 || exts.n != 0)
+			goto notcert;
+		exts = kr_der_in(&el);
+		while (exts.n > 0) {
+			if (kr_der_get(&exts, 0x30, &el) != 0)
+				goto notcert;
+			ext = kr_der_in(&el);
+			if (kr_der_get(&ext, 0x06, &oid) != 0 ||
+			    (kr_der_peek(&ext) == 0x01 &&
+			    kr_der_get(&ext, 0x01, &os) != 0) ||
+			    kr_der_get(&ext, 0x04, &os) != 0 || ext.n != 0)
+				goto notcert;
+			if (oid.total != sizeof(oid_aki) ||
+			    memcmp(oid.start, oid_aki, sizeof(oid_aki)) != 0)
+				continue;
+			p = os.val;
+			if (akid != NULL || (akid = d2i_AUTHORITY_KEYID(NULL, &p,
+			    (long)os.len)) == NULL || p != os.val + os.len)
+				goto notcert;
+		}
+	}
+	if (tbs.n != 0)
+		goto notcert;
+	if (akid != NULL && akid->keyid != NULL) {
 		free(h);
-		if ((h = octets_hex(aki)) == NULL) {
+		if ((h = octets_hex(akid->keyid)) == NULL) {
 			rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -987,10 +1054,16 @@ check_der(const uint8_t *der, size_t len, const char *kid,
 		}
 	}
 	rc = KR_OK;
+	goto out;
+notcert:
+	rc = kr_fail(err, KR_E_VERIFY, "serial %s: the DER is not one X.509 "
+	    "certificate", serial);
 out:
 	ERR_clear_error();
 	free(h);
-	X509_free(x);
+	ASN1_INTEGER_free(ai);
+	ASN1_TIME_free(t);
+	AUTHORITY_KEYID_free(akid);
 	return rc;
 }
 

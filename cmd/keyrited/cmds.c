@@ -961,6 +961,8 @@ kd_cmd_issue(int argc, char **argv)
 	struct kd_issued is;
 	struct kd_err ke;
 	X509_REQ *req = NULL;
+	X509 *x = NULL;
+	const unsigned char *p;
 	char path[PATH_MAX], **names = NULL, *serial;
 	long long life = 0;
 	size_t n = 0;
@@ -1014,10 +1016,16 @@ kd_cmd_issue(int argc, char **argv)
 		goto fail;
 	}
 	if (a.out != NULL) {
-		if (ca_write_cert(a.out, is.cert, a.force, &err) != KR_OK)
+		p = is.der;
+		if ((x = d2i_X509(NULL, &p, (long)is.der_len)) == NULL) {
+			kr_fail_ossl(&err, KR_E_INTERNAL, "the certificate "
+			    "issued does not parse");
+			goto fail;
+		}
+		if (ca_write_cert(a.out, x, a.force, &err) != KR_OK)
 			goto fail;
 	} else
-		PEM_write_X509(stdout, is.cert);
+		fputs(is.pem, stdout);
 	serial = is.serial;
 	fprintf(stderr, "issued serial %s for %s%s, %lld s%s\n", serial,
 	    names[0], n > 1 ? " (and more)" : "", is.lifetime,
@@ -1028,6 +1036,7 @@ fail:
 	status = cli_report(issue_cmd.name, &err);
 out:
 	kd_issued_clear(&is);
+	X509_free(x);
 	kd_names_free(names, n);
 	X509_REQ_free(req);
 	if (loaded) {

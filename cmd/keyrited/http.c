@@ -261,22 +261,16 @@ static enum MHD_Result
 send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
     struct kd_issued *is)
 {
-	char nb[32], na[32], *pem;
-	time_t t;
+	char nb[32], na[32];
 	json_t *o;
 
 	q->answered = 1;
 	atomic_fetch_add(&M.issued[q->ep], 1);
-	if ((pem = kd_cert_pem(is->cert)) == NULL)
-		return send_err(c, q, 500, "internal", "out of memory", NULL);
-	ca_time_from_asn1(X509_get0_notBefore(is->cert), &t);
-	rfc3339(t, nb);
-	ca_time_from_asn1(X509_get0_notAfter(is->cert), &t);
-	rfc3339(t, na);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certificate", pem,
-	    "chain", s->ca->chain_pem, "serial", is->serial, "not_before", nb,
-	    "not_after", na, "lifetime_capped", is->capped);
-	free(pem);
+	rfc3339(is->not_before, nb);
+	rfc3339(is->not_after, na);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certificate",
+	    is->pem, "chain", s->ca->chain_pem, "serial", is->serial,
+	    "not_before", nb, "not_after", na, "lifetime_capped", is->capped);
 	if (o == NULL)
 		return send_err(c, q, 500, "internal", "out of memory", NULL);
 	return send_json(c, 201, o);
@@ -518,8 +512,10 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	struct kd_issued is;
 	struct kd_err ke;
 	const char **names = NULL;
+	unsigned char *spki = NULL;
 	char bad[300], msg[400];
 	size_t n = 0, i;
+	int len;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
@@ -544,6 +540,11 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	}
 	memset(&r, 0, sizeof(r));
 	r.pub = X509_REQ_get0_pubkey(ar.csr);
+	if ((len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(ar.csr), &spki)) >
+	    0) {
+		r.spki = spki;
+		r.spki_len = (size_t)len;
+	}
 	r.names = names;
 	r.nnames = n;
 	r.lifetime = ar.lifetime;
@@ -564,6 +565,7 @@ out:
 	kd_issued_clear(&is);
 	ca_token_claims_free(cl);
 	free(names);
+	OPENSSL_free(spki);
 	ca_apireq_free(&ar);
 	return ret;
 }
@@ -579,9 +581,11 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	struct kr_error e;
 	struct ca_store *st;
 	X509 *x = NULL;
+	unsigned char *spki = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	long long life;
+	int len;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
@@ -604,6 +608,10 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 		life = (long long)(rec.not_after - rec.not_before);
 	memset(&r, 0, sizeof(r));
 	r.pub = X509_get0_pubkey(x);
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) > 0) {
+		r.spki = spki;
+		r.spki_len = (size_t)len;
+	}
 	r.names = (const char *const *)names;
 	r.nnames = n;
 	r.lifetime = life;
@@ -627,6 +635,7 @@ out:
 	kd_issued_clear(&is);
 	kd_names_free(names, n);
 	ca_store_rec_clear(&rec);
+	OPENSSL_free(spki);
 	X509_free(x);
 	ca_apireq_free(&ar);
 	return ret;

@@ -20,6 +20,7 @@
 #include "ca/provisioner.h"
 #include "ca/store.h"
 #include "ca/token.h"
+#include "policy/lint.h"
 #include "policy/profile.h"
 
 #define KD_CONFIG	"keyrited.yaml"
@@ -134,6 +135,8 @@ enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
 
 /* One certificate in PEM, malloc'd; NULL when out of memory. */
 char		*kd_cert_pem(X509 *x);
+/* The same from its DER, without parsing it. */
+char		*kd_der_pem(const uint8_t *der, size_t len);
 
 /* The subjectKeyIdentifier of x in lower-case hex; 0 if it has none. */
 int		 kd_kid_hex(X509 *x, char *buf, size_t sz);
@@ -156,6 +159,8 @@ struct kd_ca {
 	char			*root_pem;
 	char			 kid[64];	/* intermediate SKI, hex */
 	struct pol_profile	 profile;
+	struct ca_leaf_tmpl	*leaf;		/* what every leaf shares */
+	struct pol_issuer	*lint;		/* the intermediate, to lint */
 	struct ca_signer	 signer;
 	struct kd_signers	*signers;
 	struct ca_store_group	*group;		/* issuance writes */
@@ -184,6 +189,8 @@ int		 kd_prov_reserved(const char *name);
 /* One issuance: the certificate for pub with names, under policy. */
 struct kd_issue_req {
 	EVP_PKEY		*pub;
+	const uint8_t		*spki;		/* pub's DER; NULL: encoded */
+	size_t			 spki_len;
 	const char *const	*names;		/* names[0] is the CN */
 	size_t			 nnames;
 	long long		 lifetime;	/* 0: the default */
@@ -191,7 +198,10 @@ struct kd_issue_req {
 	const char		*provname;	/* recorded in the store */
 };
 struct kd_issued {
-	X509		*cert;
+	uint8_t		*der;		/* the certificate */
+	size_t		 der_len;
+	char		*pem;
+	time_t		 not_before, not_after;
 	char		*serial;
 	long long	 lifetime;	/* what it got */
 	int		 capped;
