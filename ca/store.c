@@ -1788,12 +1788,13 @@ struct ca_store_group {
 	struct kr_error	 fail[16];
 };
 
-enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_COMMIT, GOP_ABANDON, GOP_REVOKE };
+enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_RESERVE_JTI, GOP_COMMIT,
+    GOP_ABANDON, GOP_REVOKE };
 
 struct gop {
 	enum gop_kind			 kind;
 	const char			*a, *b;	/* provisioner/jti, kid/serial */
-	time_t				 t1, t2;
+	time_t				 t1, t2, t3;
 	const struct ca_store_rec	*rec;
 	int64_t				 id, *idp;
 	const uint8_t			*der;
@@ -1835,10 +1836,18 @@ ca_store_group_close(struct ca_store_group *g)
 static enum kr_err
 gop_run(struct ca_store *st, const struct gop *o, struct kr_error *err)
 {
+	enum kr_err rc;
+
 	switch (o->kind) {
 	case GOP_JTI:
 		return ca_store_jti_use(st, o->a, o->b, o->t1, o->t2, err);
 	case GOP_RESERVE:
+		return ca_store_reserve(st, o->rec, o->t1, o->idp, err);
+	case GOP_RESERVE_JTI:
+		*o->idp = 0;
+		if ((rc = ca_store_jti_use(st, o->rec->provisioner, o->b,
+		    o->t2, o->t3, err)) != KR_OK)
+			return rc;
 		return ca_store_reserve(st, o->rec, o->t1, o->idp, err);
 	case GOP_COMMIT:
 		return ca_store_commit(st, o->id, o->der, o->len, err);
@@ -1916,6 +1925,17 @@ ca_store_group_reserve(struct ca_store_group *g,
 {
 	struct gop o = { .kind = GOP_RESERVE, .rec = rec, .t1 = now,
 	    .idp = id };
+
+	return group_do(g, &o, err);
+}
+
+enum kr_err
+ca_store_group_reserve_jti(struct ca_store_group *g,
+    const struct ca_store_rec *rec, time_t now, const char *jti, time_t exp,
+    time_t jti_now, int64_t *id, struct kr_error *err)
+{
+	struct gop o = { .kind = GOP_RESERVE_JTI, .rec = rec, .t1 = now,
+	    .b = jti, .t2 = exp, .t3 = jti_now, .idp = id };
 
 	return group_do(g, &o, err);
 }

@@ -294,20 +294,22 @@ body_parse(struct MHD_Connection *c, struct req *q, enum ca_apireq_kind kind,
 /* ------------------------------------------------------------------ */
 
 /*
- * Verify token and burn its jti.  Holds provlock (read) on success: the
- * caller releases it.  NULL after sending the refusal.
+ * Verify token and, with burn, burn its jti (without, the caller passes
+ * it to kd_issue, which burns it with the reservation).  Holds provlock
+ * (read) on success: the caller releases it.  NULL after sending the
+ * refusal.
  */
 static struct ca_token_claims *
 token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
-    const char *tok, enum MHD_Result *ret)
+    const char *tok, int burn, enum MHD_Result *ret)
 {
 	struct ca_token_issuer *iss = NULL;
 	struct ca_token_claims *cl = NULL;
 	struct kr_error e;
+	struct kd_err ke;
 	enum ca_token_err te;
 	time_t now = kr_now();
 	size_t i;
-	enum kr_err rc;
 
 	memset(&e, 0, sizeof(e));
 	pthread_rwlock_rdlock(&s->ca->provlock);
@@ -334,13 +336,9 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 	 * The verifier allows CA_TOKEN_SKEW past exp; so does the replay
 	 * check (the jti is kept an hour past exp anyway).
 	 */
-	if ((rc = ca_store_group_jti_use(s->ca->group, cl->iss, cl->jti,
-	    (time_t)cl->exp, now - CA_TOKEN_SKEW, &e)) != KR_OK) {
-		if (rc == KR_E_AUTH)
-			*ret = send_err(c, q, 401, strstr(e.msg, "expired") ?
-			    "token_expired" : "token_replayed", e.msg, NULL);
-		else
-			*ret = send_err(c, q, 500, "internal", e.msg, NULL);
+	if (burn && kd_jti_burn(s->ca, cl->iss, cl->jti, (time_t)cl->exp,
+	    now - CA_TOKEN_SKEW, &ke) != 0) {
+		*ret = send_kerr(c, q, &ke);
 		goto fail;
 	}
 	return cl;
@@ -521,9 +519,9 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	memset(&is, 0, sizeof(is));
 	if (body_parse(c, q, CA_APIREQ_SIGN, &ar, &ret) != 0)
 		return ret;
-	if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
+	if ((cl = token_check(c, q, s, ar.token, 0, &ret)) == NULL)
 		goto out;
-	/* provlock is held from here. */
+	/* provlock is held from here; the token is burnt by kd_issue. */
 	if ((names = calloc(cl->nsans + 1, sizeof(*names))) == NULL) {
 		ret = send_err(c, q, 500, "internal", "out of memory", NULL);
 		goto unlock;
@@ -533,6 +531,11 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 		if (strcasecmp(cl->sans[i], cl->sub) != 0)
 			names[n++] = cl->sans[i];
 	if (!csr_names_ok(ar.csr, names, n, bad, sizeof(bad))) {
+		if (kd_jti_burn(s->ca, cl->iss, cl->jti, (time_t)cl->exp,
+		    kr_now() - CA_TOKEN_SKEW, &ke) != 0) {
+			ret = send_kerr(c, q, &ke);
+			goto unlock;
+		}
 		snprintf(msg, sizeof(msg), "the CSR asks for %s, which the "
 		    "token does not name", bad);
 		ret = send_err(c, q, 403, "csr_names", msg, NULL);
@@ -550,9 +553,16 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	r.lifetime = ar.lifetime;
 	r.prov = kd_prov_find(s->ca, cl->iss);
 	r.provname = cl->iss;
+	r.jti = cl->jti;
+	r.jti_exp = (time_t)cl->exp;
+	r.jti_now = kr_now() - CA_TOKEN_SKEW;
 	if (r.prov == NULL) {
-		ret = send_err(c, q, 401, "token_issuer", "the provisioner "
-		    "was removed", NULL);
+		if (kd_jti_burn(s->ca, cl->iss, cl->jti, r.jti_exp, r.jti_now,
+		    &ke) != 0)
+			ret = send_kerr(c, q, &ke);
+		else
+			ret = send_err(c, q, 401, "token_issuer", "the "
+			    "provisioner was removed", NULL);
 		goto unlock;
 	}
 	if (kd_issue(s->ca, &r, &is, &ke) != 0)
@@ -665,7 +675,7 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		goto out;
 	}
 	if (ar.token != NULL) {
-		if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
+		if ((cl = token_check(c, q, s, ar.token, 1, &ret)) == NULL)
 			goto out;
 		locked = 1;
 		if (strcmp(cl->sub, ar.serial) != 0) {

@@ -437,13 +437,57 @@ sans_json(const char *const *names, size_t n)
 }
 
 int
+kd_jti_burn(struct kd_ca *ca, const char *prov, const char *jti, time_t exp,
+    time_t now, struct kd_err *ke)
+{
+	struct kr_error e;
+	enum kr_err rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = ca_store_group_jti_use(ca->group, prov, jti, exp, now,
+	    &e)) == KR_OK)
+		return 0;
+	if (rc == KR_E_AUTH)
+		return refuse_err(ke, 401, strstr(e.msg, "expired") ?
+		    "token_expired" : "token_replayed", &e);
+	return refuse_err(ke, 500, "internal", &e);
+}
+
+static int issue(struct kd_ca *, const struct kd_issue_req *,
+    struct kd_sign_ctx *, struct kd_issued *, struct kd_err *);
+
+int
 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
     struct kd_err *ke)
+{
+	struct kd_sign_ctx ctx;
+	struct kd_err k2;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.id = -1;
+	ctx.jti = r->jti;
+	ctx.jti_exp = r->jti_exp;
+	ctx.jti_now = r->jti_now;
+	if (issue(ca, r, &ctx, out, ke) == 0)
+		return 0;
+	/*
+	 * Refused before the reservation that burns the token: burn it
+	 * now, and a used or expired token is the refusal.
+	 */
+	if (r->jti != NULL && !ctx.jti_tried &&
+	    kd_jti_burn(ca, r->provname, r->jti, r->jti_exp, r->jti_now,
+	    &k2) != 0)
+		*ke = k2;
+	return -1;
+}
+
+static int
+issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
+    struct kd_issued *out, struct kd_err *ke)
 {
 	const char **dns = NULL, **ip = NULL, *cn;
 	struct ca_leaf_der_req lr;
 	struct ca_store_rec rec;
-	struct kd_sign_ctx ctx;
 	struct ca_signer signer;
 	struct kr_error e;
 	ASN1_INTEGER *serial = NULL;
@@ -571,20 +615,24 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 	rec.not_before = out->not_before;
 	rec.not_after = out->not_after;
 	rec.provisioner = r->provname;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.signers = ca->signers;
-	ctx.group = ca->group;
-	ctx.rec = &rec;
-	ctx.now = now;
-	ctx.id = -1;
+	ctx->signers = ca->signers;
+	ctx->group = ca->group;
+	ctx->rec = &rec;
+	ctx->now = now;
 	signer = ca->signer;
-	signer.arg = &ctx;
-	/* The reservation is made (durably) by kd_signer_sign. */
+	signer.arg = ctx;
+	/* The reservation (and the token's burning) is kd_signer_sign's. */
 	if ((rc = ca_leaf_sign(ca->leaf, &signer, tbs, tbslen, &out->der,
 	    &out->der_len, &e)) != KR_OK) {
-		if (ctx.id >= 0)
-			(void)ca_store_group_abandon(ca->group, ctx.id,
+		/* (A failed reservation leaves id 0: rowids start at 1.) */
+		if (ctx->id > 0)
+			(void)ca_store_group_abandon(ca->group, ctx->id,
 			    &(struct kr_error){0});
+		if (rc == KR_E_AUTH && ctx->id <= 0 && ctx->jti_tried) {
+			refuse_err(ke, 401, strstr(e.msg, "expired") ?
+			    "token_expired" : "token_replayed", &e);
+			goto out;
+		}
 		fprintf(stderr, "keyrited: issuing %s: %s\n", out->serial,
 		    e.msg);
 		refuse_err(ke, rc == KR_E_IO ? 503 : 500, rc == KR_E_IO ?
@@ -592,7 +640,7 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 		goto out;
 	}
 	/* Durable before anyone sees it. */
-	if (ca_store_group_commit(ca->group, ctx.id, out->der, out->der_len,
+	if (ca_store_group_commit(ca->group, ctx->id, out->der, out->der_len,
 	    &e) != KR_OK) {
 		fprintf(stderr, "keyrited: committing %s: %s\n", out->serial,
 		    e.msg);

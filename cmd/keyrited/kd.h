@@ -127,6 +127,10 @@ struct kd_sign_ctx {
 	struct ca_store_rec	*rec;
 	time_t			 now;
 	int64_t			 id;	/* -1 until reserved */
+	/* With jti set, the token is burnt in the reservation's write. */
+	const char		*jti;
+	time_t			 jti_exp, jti_now;
+	int			 jti_tried;	/* that write was tried */
 };
 /* ca_signer.sign: arg is a struct kd_sign_ctx. */
 enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
@@ -196,6 +200,15 @@ struct kd_issue_req {
 	long long		 lifetime;	/* 0: the default */
 	const struct ca_prov	*prov;		/* NULL: local admin */
 	const char		*provname;	/* recorded in the store */
+	/*
+	 * The provisioner token's id, NULL for none: burnt (store.h,
+	 * ca_store_jti_use at jti_now, valid until jti_exp) in the same
+	 * durable write as the reservation, or, when the request is
+	 * refused before that, on the way out; a used or expired token is
+	 * then what the refusal says (401).
+	 */
+	const char		*jti;
+	time_t			 jti_exp, jti_now;
 };
 struct kd_issued {
 	uint8_t		*der;		/* the certificate */
@@ -207,6 +220,14 @@ struct kd_issued {
 	int		 capped;
 };
 int		 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
+		     struct kd_err *ke);
+/*
+ * Burn provisioner prov's token jti (see kd_issue_req) for a request
+ * refused without kd_issue: 0, or -1 and ke the refusal (401
+ * token_replayed or token_expired, 500 internal).
+ */
+int		 kd_jti_burn(struct kd_ca *ca, const char *prov,
+		     const char *jti, time_t exp, time_t now,
 		     struct kd_err *ke);
 void		 kd_issued_clear(struct kd_issued *);
 
