@@ -961,6 +961,7 @@ kd_cmd_issue(int argc, char **argv)
 	struct kd_issued is;
 	struct kd_err ke;
 	X509_REQ *req = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509 *x = NULL;
 	const unsigned char *p;
 	char path[PATH_MAX], **names = NULL, *serial;
@@ -994,7 +995,10 @@ kd_cmd_issue(int argc, char **argv)
 		    "verify", a.csr);
 		goto fail;
 	}
-	if (kd_csr_names(req, &names, &n, NULL, 0) != 0 || n == 0) {
+	exts = X509_REQ_get_extensions(req);
+	ERR_clear_error();
+	if (kd_csr_names(X509_REQ_get_subject_name(req), exts, &names, &n,
+	    NULL, 0) != 0 || n == 0) {
 		kr_fail(&err, KR_E_USAGE, "%s: the CSR names nothing (no CN, "
 		    "no DNS or IP SAN)", a.csr);
 		goto fail;
@@ -1037,6 +1041,7 @@ fail:
 out:
 	kd_issued_clear(&is);
 	X509_free(x);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	kd_names_free(names, n);
 	X509_REQ_free(req);
 	if (loaded) {

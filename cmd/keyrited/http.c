@@ -474,15 +474,16 @@ fail:
  * that is not goes into bad.
  */
 static int
-csr_names_ok(X509_REQ *csr, const char *const *names, size_t n, char *bad,
-    size_t badsz)
+csr_names_ok(const struct ca_csr *csr, const char *const *names, size_t n,
+    char *bad, size_t badsz)
 {
 	char **want = NULL;
 	size_t nwant = 0, i, j;
 	int ok = 1;
 
 	bad[0] = '\0';
-	if (kd_csr_names(csr, &want, &nwant, bad, badsz) != 0) {
+	if (kd_csr_names(csr->subject, csr->exts, &want, &nwant, bad,
+	    badsz) != 0) {
 		snprintf(bad, badsz, "names that cannot be read");
 		return 0;
 	}
@@ -510,10 +511,8 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	struct kd_issued is;
 	struct kd_err ke;
 	const char **names = NULL;
-	unsigned char *spki = NULL;
 	char bad[300], msg[400];
 	size_t n = 0, i;
-	int len;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
@@ -542,12 +541,9 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 		goto unlock;
 	}
 	memset(&r, 0, sizeof(r));
-	r.pub = X509_REQ_get0_pubkey(ar.csr);
-	if ((len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(ar.csr), &spki)) >
-	    0) {
-		r.spki = spki;
-		r.spki_len = (size_t)len;
-	}
+	r.pub = ar.csr->pub;
+	r.spki = ar.csr->spki;
+	r.spki_len = ar.csr->spki_len;
 	r.names = names;
 	r.nnames = n;
 	r.lifetime = ar.lifetime;
@@ -575,7 +571,6 @@ out:
 	kd_issued_clear(&is);
 	ca_token_claims_free(cl);
 	free(names);
-	OPENSSL_free(spki);
 	ca_apireq_free(&ar);
 	return ret;
 }

@@ -324,13 +324,11 @@ name_add(char **v, size_t *n, const char *name, size_t len)
 }
 
 int
-kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
-    size_t othersz)
+kd_csr_names(const X509_NAME *s, const STACK_OF(X509_EXTENSION) *exts,
+    char ***out, size_t *n, char *other, size_t othersz)
 {
-	STACK_OF(X509_EXTENSION) *exts;
 	GENERAL_NAMES *gns = NULL;
 	const GENERAL_NAME *gn;
-	X509_NAME *s = X509_REQ_get_subject_name(r);
 	unsigned char *u;
 	char **v, txt[300];
 	size_t k = 0;
@@ -338,12 +336,10 @@ kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
 
 	*out = NULL;
 	*n = 0;
-	exts = X509_REQ_get_extensions(r);
 	if (exts != NULL) {
 		i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
 		if (i >= 0)
 			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, i));
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
 	if ((v = calloc((size_t)X509_NAME_entry_count(s) +
 	    (size_t)sk_GENERAL_NAME_num(gns) + 1, sizeof(*v))) == NULL)

@@ -232,13 +232,15 @@ int		 kd_jti_burn(struct kd_ca *ca, const char *prov,
 void		 kd_issued_clear(struct kd_issued *);
 
 /*
- * The names a CSR asks for: every CN, then its DNS and IP SANs, each
+ * The names a CSR asks for (its subject and requested extensions): every
+ * CN, then its DNS and IP SANs, each
  * once (ASCII case ignored).  A SAN of another kind is left out, and the
  * first such one, as text, goes into other (when not NULL).  0, or -1
  * when out of memory; free *out with kd_names_free.
  */
-int		 kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
-		     size_t othersz);
+int		 kd_csr_names(const X509_NAME *subject,
+		     const STACK_OF(X509_EXTENSION) *exts, char ***out,
+		     size_t *n, char *other, size_t othersz);
 void		 kd_names_free(char **v, size_t n);
 
 /*
