@@ -122,6 +122,9 @@ enum sid {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	S_SERIAL_INS,
 	S_CERT_INS,
 	S_CERT_BY_ID,
@@ -148,6 +151,9 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT op",
+	[S_RELEASE] = "RELEASE op",
+	[S_ROLLBACK_TO] = "ROLLBACK TO op",
 	[S_SERIAL_INS] = "INSERT INTO serials (issuer_kid, serial, "
 	    "reserved_at) VALUES (?1, ?2, ?3)",
 	[S_CERT_INS] = "INSERT INTO certs (issuer_kid, serial, subject, sans, "
@@ -332,7 +338,7 @@ tx_begin(struct ca_store *st, struct kr_error *err)
 	int src;
 
 	if (st->batch)
-		src = sqlite3_exec(st->db, "SAVEPOINT op", NULL, NULL, NULL);
+		src = step_once(st, S_SAVEPOINT);
 	else
 		src = step_once(st, S_BEGIN);
 	if (src != SQLITE_OK)
@@ -352,10 +358,9 @@ tx_end(struct ca_store *st, enum kr_err rc, struct kr_error *err)
 
 	if (st->batch) {
 		if (rc != KR_OK)
-			(void)sqlite3_exec(st->db, "ROLLBACK TO op", NULL,
-			    NULL, NULL);
-		if ((src = sqlite3_exec(st->db, "RELEASE op", NULL, NULL,
-		    NULL)) != SQLITE_OK && rc == KR_OK)
+			(void)step_once(st, S_ROLLBACK_TO);
+		if ((src = step_once(st, S_RELEASE)) != SQLITE_OK &&
+		    rc == KR_OK)
 			rc = db_fail(st, src, err, "cannot release");
 		return rc;
 	}
@@ -1786,7 +1791,66 @@ struct ca_store_group {
 	uint64_t	 done;		/* last group committed */
 	uint64_t	 failed[16];	/* recent groups that failed */
 	struct kr_error	 fail[16];
+	/* The checkpointer: its thread, connection and wake-up. */
+	pthread_t	 ckpt;
+	int		 ckpt_running;
+	sqlite3		*ckpt_db;
+	pthread_mutex_t	 ckpt_mu;
+	pthread_cond_t	 ckpt_cv;
+	int		 ckpt_due;
+	int		 ckpt_stop;
 };
+
+/*
+ * WAL frames after which the checkpointer copies the log back into the
+ * database (SQLite's own automatic checkpoint, which the group's
+ * connection does not run, starts at the same size).
+ */
+#define GROUP_CKPT_FRAMES	1000
+
+/*
+ * The group's connection does not checkpoint after its commits: that
+ * would copy the log into the database while every waiting thread waits
+ * for the mutex.  This WAL hook (called after each commit) wakes the
+ * checkpointer instead, whose PASSIVE checkpoints run beside the
+ * writers and never block them.
+ */
+static int
+group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ca_store_group *g = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= GROUP_CKPT_FRAMES) {
+		pthread_mutex_lock(&g->ckpt_mu);
+		g->ckpt_due = 1;
+		pthread_cond_signal(&g->ckpt_cv);
+		pthread_mutex_unlock(&g->ckpt_mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+group_checkpointer(void *arg)
+{
+	struct ca_store_group *g = arg;
+
+	pthread_mutex_lock(&g->ckpt_mu);
+	for (;;) {
+		while (!g->ckpt_due && !g->ckpt_stop)
+			pthread_cond_wait(&g->ckpt_cv, &g->ckpt_mu);
+		if (g->ckpt_stop)
+			break;
+		g->ckpt_due = 0;
+		pthread_mutex_unlock(&g->ckpt_mu);
+		(void)sqlite3_wal_checkpoint_v2(g->ckpt_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&g->ckpt_mu);
+	}
+	pthread_mutex_unlock(&g->ckpt_mu);
+	return NULL;
+}
 
 enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_RESERVE_JTI, GOP_COMMIT,
     GOP_ABANDON, GOP_REVOKE };
@@ -1818,6 +1882,23 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	}
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	pthread_mutex_init(&g->ckpt_mu, NULL);
+	pthread_cond_init(&g->ckpt_cv, NULL);
+	/*
+	 * The checkpointer's connection: opened like any other (the file
+	 * was checked just now), used for nothing but checkpoints.
+	 */
+	if (sqlite3_open_v2(path, &g->ckpt_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(g->ckpt_db, CA_STORE_BUSY_MS) != SQLITE_OK ||
+	    pthread_create(&g->ckpt, NULL, group_checkpointer, g) != 0) {
+		rc = kr_fail(err, KR_E_IO, "%s: cannot start the checkpointer",
+		    path);
+		ca_store_group_close(g);
+		return rc;
+	}
+	g->ckpt_running = 1;
+	sqlite3_wal_hook(g->st->db, group_wal_hook, g);
 	*out = g;
 	return KR_OK;
 }
@@ -1827,9 +1908,19 @@ ca_store_group_close(struct ca_store_group *g)
 {
 	if (g == NULL)
 		return;
+	if (g->ckpt_running) {
+		pthread_mutex_lock(&g->ckpt_mu);
+		g->ckpt_stop = 1;
+		pthread_cond_signal(&g->ckpt_cv);
+		pthread_mutex_unlock(&g->ckpt_mu);
+		pthread_join(g->ckpt, NULL);
+	}
+	sqlite3_close(g->ckpt_db);
 	ca_store_close(g->st);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->ckpt_mu);
+	pthread_cond_destroy(&g->ckpt_cv);
 	free(g);
 }
 

@@ -397,7 +397,9 @@ serial_new(const uint8_t prefix[KD_SERIAL_PREFIX_LEN])
 	BIGNUM *bn;
 
 	memcpy(b, prefix, KD_SERIAL_PREFIX_LEN);
-	randombytes_buf(b + KD_SERIAL_PREFIX_LEN, 16);
+	/* OpenSSL's CSPRNG: no system call per serial. */
+	if (RAND_bytes(b + KD_SERIAL_PREFIX_LEN, 16) != 1)
+		return NULL;
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL)
 		ai = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
