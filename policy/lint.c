@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1771,16 +1772,39 @@ static const uint8_t alg_p384[] = {
 	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
 };
 
+/*
+ * Parameters-only keys of the two curves, made once: a key imported
+ * into a copy of their parameters costs a third of an import by name,
+ * which builds the curve's group again each time.
+ */
+static EVP_PKEY *curve_params[2];
+static pthread_once_t curve_once = PTHREAD_ONCE_INIT;
+
+static void
+curve_params_make(void)
+{
+	static const char *const names[2] = { "P-256", "P-384" };
+	EVP_PKEY_CTX *pc;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if ((pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) !=
+		    NULL && EVP_PKEY_paramgen_init(pc) == 1 &&
+		    EVP_PKEY_CTX_set_group_name(pc, names[i]) == 1 &&
+		    EVP_PKEY_paramgen(pc, &curve_params[i]) != 1)
+			curve_params[i] = NULL;
+		EVP_PKEY_CTX_free(pc);
+	}
+	ERR_clear_error();
+}
+
 EVP_PKEY *
 pol_pubkey_from_spki(const uint8_t *der, size_t len)
 {
 	struct kr_der d = kr_der_of(der, len), in;
 	struct kr_der_el spki, alg, bits;
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *pc;
-	EVP_PKEY *pk = NULL;
+	EVP_PKEY *pk = NULL, *params = NULL;
 	const unsigned char *p;
-	const char *group = NULL;
 
 	if (kr_der_get(&d, 0x30, &spki) != 0 || d.n != 0)
 		return NULL;
@@ -1788,13 +1812,14 @@ pol_pubkey_from_spki(const uint8_t *der, size_t len)
 	if (kr_der_get(&in, 0x30, &alg) != 0 ||
 	    kr_der_get(&in, 0x03, &bits) != 0 || in.n != 0)
 		return NULL;
+	pthread_once(&curve_once, curve_params_make);
 	if (alg.total == sizeof(alg_p256) &&
 	    memcmp(alg.start, alg_p256, sizeof(alg_p256)) == 0)
-		group = SN_X9_62_prime256v1;
+		params = curve_params[0];
 	else if (alg.total == sizeof(alg_p384) &&
 	    memcmp(alg.start, alg_p384, sizeof(alg_p384)) == 0)
-		group = SN_secp384r1;
-	if (group == NULL || bits.len < 2 || bits.val[0] != 0) {
+		params = curve_params[1];
+	if (params == NULL || bits.len < 2 || bits.val[0] != 0) {
 		/* Any other key: OpenSSL's decoders (much dearer). */
 		p = der;
 		if (len > LONG_MAX ||
@@ -1807,21 +1832,17 @@ pol_pubkey_from_spki(const uint8_t *der, size_t len)
 		return pk;
 	}
 	/*
-	 * A named-curve EC key: imported from its point, which the import
-	 * checks lies on the curve, as the decoder would.
+	 * A named-curve EC key: its point set on a copy of the curve's
+	 * parameters, which checks it lies on the curve, as the decoder
+	 * would.
 	 */
-	params[0] = OSSL_PARAM_construct_utf8_string(
-	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(
-	    OSSL_PKEY_PARAM_PUB_KEY, (void *)(bits.val + 1), bits.len - 1);
-	params[2] = OSSL_PARAM_construct_end();
-	if ((pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(pc) != 1 ||
-	    EVP_PKEY_fromdata(pc, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	if ((pk = EVP_PKEY_new()) == NULL ||
+	    EVP_PKEY_copy_parameters(pk, params) != 1 ||
+	    EVP_PKEY_set1_encoded_public_key(pk, bits.val + 1,
+	    bits.len - 1) != 1) {
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
-	EVP_PKEY_CTX_free(pc);
 	ERR_clear_error();
 	return pk;
 }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -921,6 +922,13 @@ kd_cmd_serve(int argc, char **argv)
 		kd_args_free(&a);
 		return 0;
 	}
+	/*
+	 * The worker threads' malloc arenas are not handed back to the
+	 * system after each request: glibc's default (a threshold that
+	 * follows the largest block freed) trims them again and again,
+	 * a system call each time, for memory the next request takes back.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	status = kd_serve(&ca, a.listen, a.publish);
 	kd_ca_free(&ca);
 	kd_args_free(&a);
