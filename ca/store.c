@@ -1786,6 +1786,9 @@ struct ca_store_group {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	atomic_int	 arriving;	/* threads waiting for mu */
+	atomic_int	 active;	/* threads that will write soon */
+	int		 joined;	/* operations in the open group */
+	int		 lingering;	/* its first thread waits for more */
 	int		 open;		/* the group transaction is open */
 	uint64_t	 gen;		/* the open (or last) group */
 	uint64_t	 done;		/* last group committed */
@@ -1807,6 +1810,15 @@ struct ca_store_group {
  * connection does not run, starts at the same size).
  */
 #define GROUP_CKPT_FRAMES	1000
+
+/*
+ * How long the first thread of a group waits for the others that
+ * ca_store_group_busy announced, before it commits: a few fsyncs' time,
+ * so that under load most commits carry several operations (the bench,
+ * 8 clients: about a fifth less CPU per certificate than committing at
+ * once, and a higher rate).  Nobody else busy: no wait.
+ */
+#define GROUP_LINGER_US		2000
 
 /*
  * The group's connection does not checkpoint after its commits: that
@@ -1950,10 +1962,29 @@ gop_run(struct ca_store *st, const struct gop *o, struct kr_error *err)
 	return kr_fail(err, KR_E_INTERNAL, "unknown group operation");
 }
 
+/* Commit the open group (my); every thread of it wakes. */
+static void
+group_commit(struct ca_store_group *g, uint64_t my)
+{
+	struct ca_store *st = g->st;
+	int src;
+
+	if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
+		g->failed[my % 16] = my;
+		(void)db_fail(st, src, &g->fail[my % 16], "cannot commit");
+		if (!sqlite3_get_autocommit(st->db))
+			(void)step_once(st, S_ROLLBACK);
+	}
+	g->open = 0;
+	g->done = my;
+	pthread_cond_broadcast(&g->cv);
+}
+
 static enum kr_err
 group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 {
 	struct ca_store *st = g->st;
+	struct timespec until;
 	uint64_t my;
 	int src;
 	enum kr_err rc;
@@ -1970,26 +2001,42 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 		}
 		g->open = 1;
 		g->gen++;
+		g->joined = 0;
 	}
 	my = g->gen;
 	st->batch = 1;
 	rc = gop_run(st, o, err);
 	st->batch = 0;
-	if (atomic_load(&g->arriving) == 0) {
-		/* Nobody else is about to join: commit the group. */
-		if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
-			g->failed[my % 16] = my;
-			(void)db_fail(st, src, &g->fail[my % 16],
-			    "cannot commit");
-			if (!sqlite3_get_autocommit(st->db))
-				(void)step_once(st, S_ROLLBACK);
+	g->joined++;
+	if (g->lingering) {
+		/* The group's first thread commits it; wake it if all came. */
+		if (g->joined >= atomic_load(&g->active))
+			pthread_cond_broadcast(&g->cv);
+	} else if (atomic_load(&g->arriving) == 0 &&
+	    g->joined < atomic_load(&g->active)) {
+		/*
+		 * Nobody waits for the mutex, but other threads are issuing
+		 * and will write soon: linger a little (not holding the
+		 * mutex) so that their writes share this group's commit, one
+		 * fsync for all, and then commit.
+		 */
+		g->lingering = 1;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += GROUP_LINGER_US * 1000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
 		}
-		g->open = 0;
-		g->done = my;
-		pthread_cond_broadcast(&g->cv);
-	} else
-		while (g->done < my)
-			pthread_cond_wait(&g->cv, &g->mu);
+		while (g->joined < atomic_load(&g->active) &&
+		    pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
+			;
+		g->lingering = 0;
+		group_commit(g, my);
+	} else if (atomic_load(&g->arriving) == 0)
+		/* Nobody else is about to join: commit the group. */
+		group_commit(g, my);
+	while (g->done < my)
+		pthread_cond_wait(&g->cv, &g->mu);
 	if (g->failed[my % 16] == my) {
 		/* (16 later groups would have to fail before we woke.) */
 		*err = g->fail[my % 16];
@@ -1997,6 +2044,12 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 	}
 	pthread_mutex_unlock(&g->mu);
 	return rc;
+}
+
+void
+ca_store_group_busy(struct ca_store_group *g, int delta)
+{
+	atomic_fetch_add(&g->active, delta);
 }
 
 enum kr_err

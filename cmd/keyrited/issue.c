@@ -460,13 +460,17 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 {
 	struct kd_sign_ctx ctx;
 	struct kd_err k2;
+	int rc;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.id = -1;
 	ctx.jti = r->jti;
 	ctx.jti_exp = r->jti_exp;
 	ctx.jti_now = r->jti_now;
-	if (issue(ca, r, &ctx, out, ke) == 0)
+	ca_store_group_busy(ca->group, 1);
+	rc = issue(ca, r, &ctx, out, ke);
+	ca_store_group_busy(ca->group, -1);
+	if (rc == 0)
 		return 0;
 	/*
 	 * Refused before the reservation that burns the token: burn it
