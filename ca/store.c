@@ -1797,11 +1797,12 @@ struct ca_store_group {
 	/* The checkpointer: its thread, connection and wake-up. */
 	pthread_t	 ckpt;
 	int		 ckpt_running;
-	sqlite3		*ckpt_db;
+	struct ca_store	*ckpt_st;
 	pthread_mutex_t	 ckpt_mu;
 	pthread_cond_t	 ckpt_cv;
 	int		 ckpt_due;
 	int		 ckpt_stop;
+	int		 ckpt_at;	/* log frames at the last wake-up */
 };
 
 /*
@@ -1834,7 +1835,16 @@ group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
-	if (frames >= GROUP_CKPT_FRAMES) {
+	/*
+	 * Every GROUP_CKPT_FRAMES frames, not after every commit past the
+	 * first GROUP_CKPT_FRAMES (as SQLite's own does while readers keep
+	 * the log from restarting): a page written again and again is then
+	 * copied once a batch, not once a commit.  (Under g->mu.)
+	 */
+	if (frames < g->ckpt_at)
+		g->ckpt_at = 0;		/* the log restarted */
+	if (frames - g->ckpt_at >= GROUP_CKPT_FRAMES) {
+		g->ckpt_at = frames;
 		pthread_mutex_lock(&g->ckpt_mu);
 		g->ckpt_due = 1;
 		pthread_cond_signal(&g->ckpt_cv);
@@ -1856,7 +1866,7 @@ group_checkpointer(void *arg)
 			break;
 		g->ckpt_due = 0;
 		pthread_mutex_unlock(&g->ckpt_mu);
-		(void)sqlite3_wal_checkpoint_v2(g->ckpt_db, NULL,
+		(void)sqlite3_wal_checkpoint_v2(g->ckpt_st->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&g->ckpt_mu);
 	}
@@ -1897,13 +1907,15 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	pthread_mutex_init(&g->ckpt_mu, NULL);
 	pthread_cond_init(&g->ckpt_cv, NULL);
 	/*
-	 * The checkpointer's connection: opened like any other (the file
-	 * was checked just now), used for nothing but checkpoints.
+	 * The checkpointer's connection: opened like any other (which
+	 * also puts it in WAL mode: a connection that has not read the
+	 * database yet would not checkpoint), used for nothing else.
 	 */
-	if (sqlite3_open_v2(path, &g->ckpt_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(g->ckpt_db, CA_STORE_BUSY_MS) != SQLITE_OK ||
-	    pthread_create(&g->ckpt, NULL, group_checkpointer, g) != 0) {
+	if ((rc = ca_store_open(path, &g->ckpt_st, err)) != KR_OK) {
+		ca_store_group_close(g);
+		return rc;
+	}
+	if (pthread_create(&g->ckpt, NULL, group_checkpointer, g) != 0) {
 		rc = kr_fail(err, KR_E_IO, "%s: cannot start the checkpointer",
 		    path);
 		ca_store_group_close(g);
@@ -1927,7 +1939,7 @@ ca_store_group_close(struct ca_store_group *g)
 		pthread_mutex_unlock(&g->ckpt_mu);
 		pthread_join(g->ckpt, NULL);
 	}
-	sqlite3_close(g->ckpt_db);
+	ca_store_close(g->ckpt_st);
 	ca_store_close(g->st);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
