@@ -1814,12 +1814,12 @@ struct ca_store_group {
 
 /*
  * How long the first thread of a group waits for the others that
- * ca_store_group_busy announced, before it commits: a few fsyncs' time,
- * so that under load most commits carry several operations (the bench,
- * 8 clients: about a fifth less CPU per certificate than committing at
- * once, and a higher rate).  Nobody else busy: no wait.
+ * ca_store_group_busy announced, before it commits: about an fsync's
+ * time, so that under load most commits carry several operations (the
+ * bench, 8 clients: about a fifth less CPU per certificate than
+ * committing at once).  Nobody else busy: no wait.
  */
-#define GROUP_LINGER_US		2000
+#define GROUP_LINGER_US		1000
 
 /*
  * The group's connection does not checkpoint after its commits: that

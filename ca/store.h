@@ -282,10 +282,11 @@ struct ca_store_group;
 enum kr_err	 ca_store_group_open(const char *path,
 		     struct ca_store_group **out, struct kr_error *err);
 /*
- * A thread about to make group writes says so (+1), and when done (-1):
- * while others have said so and have not joined the open group, the
- * group's first thread waits for them a little (about an fsync's time)
- * before it commits, so that their writes share its fsync.
+ * A thread about to make group writes (within microseconds, not after
+ * parsing a request) says so (+1), and when done (-1): while others
+ * have said so and have not joined the open group, the group's first
+ * thread waits for them a little (about an fsync's time) before it
+ * commits, so that their writes share its fsync.
  */
 void		 ca_store_group_busy(struct ca_store_group *, int delta);
 void		 ca_store_group_close(struct ca_store_group *);

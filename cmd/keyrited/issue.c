@@ -467,9 +467,9 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 	ctx.jti = r->jti;
 	ctx.jti_exp = r->jti_exp;
 	ctx.jti_now = r->jti_now;
-	ca_store_group_busy(ca->group, 1);
 	rc = issue(ca, r, &ctx, out, ke);
-	ca_store_group_busy(ca->group, -1);
+	if (ctx.busy)
+		ca_store_group_busy(ca->group, -1);
 	if (rc == 0)
 		return 0;
 	/*
@@ -623,6 +623,13 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 	ctx->now = now;
 	signer = ca->signer;
 	signer.arg = ctx;
+	/*
+	 * From here the store is written within microseconds (the
+	 * reservation, then, a signature later, the commit): say so, so
+	 * that a group about to commit waits for these writes.
+	 */
+	ca_store_group_busy(ca->group, 1);
+	ctx->busy = 1;
 	/* The reservation (and the token's burning) is kd_signer_sign's. */
 	if ((rc = ca_leaf_sign(ca->leaf, &signer, tbs, tbslen, &out->der,
 	    &out->der_len, &e)) != KR_OK) {

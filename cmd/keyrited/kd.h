@@ -131,6 +131,7 @@ struct kd_sign_ctx {
 	const char		*jti;
 	time_t			 jti_exp, jti_now;
 	int			 jti_tried;	/* that write was tried */
+	int			 busy;		/* ca_store_group_busy'd */
 };
 /* ca_signer.sign: arg is a struct kd_sign_ctx. */
 enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
