@@ -48,7 +48,7 @@ SRC_keyrited = $(wildcard cmd/keyrited/*.c) cmd/keyrite/cli.c
 # same parser as keyrite's) and never libsodium, libp11, SQLite, libyaml
 # or libmicrohttpd (docs/trust.md; tests/cli/trust.bats checks ldd).
 SRC_keyrite-trust = $(wildcard cmd/keyrite-trust/*.c) ca/bundle.c ca/tar.c \
-	   ca/tstate.c ca/x509.c common/kr.c common/file.c
+	   ca/tstate.c ca/x509.c common/kr.c common/file.c common/der.c
 TRUST_LIBS = $(shell $(PKG_CONFIG) --libs libcrypto libssl libcurl) \
 	   $(shell $(PKG_CONFIG) --variable=libdir jansson)/libjansson.a
 BINS	 = $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))

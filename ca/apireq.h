@@ -11,6 +11,7 @@
 #define CA_APIREQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/x509.h>
 
@@ -22,8 +23,29 @@ enum ca_apireq_kind {
 	CA_APIREQ_REVOKE,	/* {"serial"?, "reason"?, "token"?} */
 };
 
+/*
+ * A certificate request as the API takes it: its DER walked (no request
+ * object is built), its key decoded once (pol_pubkey_from_spki), its
+ * signature verified over the CertificationRequestInfo bytes received.
+ */
+struct ca_csr {
+	uint8_t			*der;		/* the request */
+	size_t			 der_len;
+	const uint8_t		*spki;		/* its key's SPKI, in der */
+	size_t			 spki_len;
+	EVP_PKEY		*pub;		/* decoded from spki */
+	X509_NAME		*subject;
+	/*
+	 * The extensions it requests (the first extensionRequest
+	 * attribute, as X509_REQ_get_extensions takes it); NULL when it
+	 * requests none or they do not decode.
+	 */
+	STACK_OF(X509_EXTENSION) *exts;
+};
+void		 ca_csr_free(struct ca_csr *);
+
 struct ca_apireq {
-	X509_REQ	*csr;		/* sign: parsed, signature verified */
+	struct ca_csr	*csr;		/* sign: parsed, signature verified */
 	char		*token;		/* NULL when absent */
 	char		*serial;	/* revoke: lower-case hex, or NULL */
 	long long	 lifetime;	/* seconds; 0 when absent */
@@ -52,7 +74,7 @@ void		 ca_apireq_free(struct ca_apireq *);
  * One PEM certificate request whose signature verifies under its own
  * key; nothing but whitespace around it.  As ca_apireq_parse.
  */
-int		 ca_apireq_csr(const char *pem, size_t len, X509_REQ **out,
-		     struct ca_apireq_err *e);
+int		 ca_apireq_csr(const char *pem, size_t len,
+		     struct ca_csr **out, struct ca_apireq_err *e);
 
 #endif /* CA_APIREQ_H */

@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../common/der.h"
 #include "../common/file.h"
 #include "../policy/lint.h"
 #include "ca.h"
@@ -1265,6 +1266,9 @@ url_ok(const char *u)
 /* Building certificates                                               */
 /* ------------------------------------------------------------------ */
 
+static enum kr_err validity_times(const struct pol_profile *, long long,
+    time_t, int, time_t, time_t, time_t *, time_t *, struct kr_error *);
+
 /*
  * notBefore = now - backdate (but not before the issuer's notBefore),
  * notAfter = notBefore + validity (the profile's default when validity
@@ -1275,8 +1279,35 @@ static enum kr_err
 set_validity(X509 *x, const struct pol_profile *p, long long validity,
     time_t now, X509 *issuer, struct kr_error *err)
 {
+	time_t nb = 0, na = 0, inb = 0, ina = 0;
+	enum kr_err rc;
+
+	if (issuer != NULL &&
+	    (ca_time_from_asn1(X509_get0_notBefore(issuer), &inb) != 0 ||
+	    ca_time_from_asn1(X509_get0_notAfter(issuer), &ina) != 0))
+		return kr_fail(err, KR_E_PARSE, "the issuer's validity "
+		    "cannot be read");
+	if ((rc = validity_times(p, validity, now, issuer != NULL, inb, ina,
+	    &nb, &na, err)) != KR_OK)
+		return rc;
+	if (ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL)
+		return kr_fail_ossl(err, KR_E_CRYPTO,
+		    "cannot set the validity");
+	return KR_OK;
+}
+
+/*
+ * set_validity's times, with the issuer's validity [inb, ina] when
+ * has_issuer.
+ */
+static enum kr_err
+validity_times(const struct pol_profile *p, long long validity, time_t now,
+    int has_issuer, time_t inb, time_t ina, time_t *nbp, time_t *nap,
+    struct kr_error *err)
+{
 	char d1[48], d2[48], t1[32], t2[32];
-	time_t nb, na, inb, ina;
+	time_t nb, na;
 
 	if (validity <= 0)
 		validity = p->default_validity;
@@ -1291,17 +1322,11 @@ set_validity(X509 *x, const struct pol_profile *p, long long validity,
 		    d1, p->name, d2);
 	}
 	nb = now - (time_t)p->backdate;
-	if (issuer != NULL) {
-		if (ca_time_from_asn1(X509_get0_notBefore(issuer), &inb) != 0 ||
-		    ca_time_from_asn1(X509_get0_notAfter(issuer), &ina) != 0)
-			return kr_fail(err, KR_E_PARSE, "the issuer's validity "
-			    "cannot be read");
-		/* Backdating never reaches before the issuer existed. */
-		if (nb < inb && inb <= now)
-			nb = inb;
-	}
+	/* Backdating never reaches before the issuer existed. */
+	if (has_issuer && nb < inb && inb <= now)
+		nb = inb;
 	na = nb + (time_t)validity;
-	if (issuer != NULL) {
+	if (has_issuer) {
 		if (na > ina) {
 			fmt_time(na, t1);
 			fmt_time(ina, t2);
@@ -1311,10 +1336,8 @@ set_validity(X509 *x, const struct pol_profile *p, long long validity,
 			    t1, t2);
 		}
 	}
-	if (ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
-	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL)
-		return kr_fail_ossl(err, KR_E_CRYPTO,
-		    "cannot set the validity");
+	*nbp = nb;
+	*nap = na;
 	return KR_OK;
 }
 
@@ -2014,6 +2037,309 @@ ca_names_check(X509 *issuer, const char **dns, size_t ndns, const char **ip,
 }
 
 /* ------------------------------------------------------------------ */
+/* Leaves as DER, from a template                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What every leaf of one profile under one issuer shares, encoded once:
+ * the signature algorithm, the issuer's name, and the extensions that
+ * do not depend on the request (in ca_leaf_build's order: BC, KU, EKU,
+ * then SKI (per key), AKI, then SAN (per request), CDP, AIA).  The
+ * fixed extensions are encoded by the same helpers ca_leaf_build uses,
+ * on a scratch certificate.
+ */
+struct ca_leaf_tmpl {
+	struct pol_profile	 p;
+	X509			*issuer;
+	NAME_CONSTRAINTS	*inc;		/* the issuer's, or NULL */
+	time_t			 inb, ina;	/* the issuer's validity */
+	struct kr_derbuf	 alg;		/* signature algorithm */
+	struct kr_derbuf	 head;		/* BC, KU, EKU */
+	struct kr_derbuf	 aki;
+	struct kr_derbuf	 tail;		/* CDP, AIA */
+};
+
+void
+ca_leaf_tmpl_free(struct ca_leaf_tmpl *t)
+{
+	if (t == NULL)
+		return;
+	X509_free(t->issuer);
+	NAME_CONSTRAINTS_free(t->inc);
+	kr_derbuf_free(&t->alg);
+	kr_derbuf_free(&t->head);
+	kr_derbuf_free(&t->aki);
+	kr_derbuf_free(&t->tail);
+	free(t);
+}
+
+/* Extensions [from, to) of x, DER, appended to b. */
+static enum kr_err
+exts_der(X509 *x, int from, int to, struct kr_derbuf *b, struct kr_error *err)
+{
+	unsigned char *der = NULL;
+	int i, n;
+
+	for (i = from; i < to; i++) {
+		if ((n = i2d_X509_EXTENSION(X509_get_ext(x, i), &der)) <= 0)
+			return kr_fail_ossl(err, KR_E_CRYPTO, "cannot encode "
+			    "an extension");
+		kr_derbuf_put(b, der, (size_t)n);
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	return KR_OK;
+}
+
+enum kr_err
+ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub, const struct pol_profile *p,
+    const char *crl_url, const char *issuer_url, struct ca_leaf_tmpl **out,
+    struct kr_error *err)
+{
+	struct ca_leaf_tmpl *t = NULL;
+	X509 *x = NULL;
+	X509_ALGOR *alg = NULL;
+	unsigned char *der = NULL;
+	int sigid, crit = 0, n, nhead;
+	enum kr_err rc;
+
+	*out = NULL;
+	if (p->kind != POL_KIND_LEAF)
+		return kr_fail(err, KR_E_USAGE, "profile %s is not a leaf "
+		    "profile", p->name);
+	if (issuer == NULL || signpub == NULL)
+		return kr_fail(err, KR_E_USAGE, "an issuer is required");
+	if (crl_url != NULL && !url_ok(crl_url))
+		return kr_fail(err, KR_E_USAGE, "CRL URL %s: not an http(s) "
+		    "URL", crl_url);
+	if (issuer_url != NULL && !url_ok(issuer_url))
+		return kr_fail(err, KR_E_USAGE, "issuer URL %s: not an http(s) "
+		    "URL", issuer_url);
+	if (p->require_cdp && crl_url == NULL)
+		return kr_fail(err, KR_E_POLICY, "lint: cdp: profile %s "
+		    "requires a CRL distribution point URL", p->name);
+	if (p->require_aia && issuer_url == NULL)
+		return kr_fail(err, KR_E_POLICY, "lint: aia: profile %s "
+		    "requires an AIA caIssuers URL", p->name);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	t->p = *p;
+	X509_up_ref(issuer);
+	t->issuer = issuer;
+	if (ca_time_from_asn1(X509_get0_notBefore(issuer), &t->inb) != 0 ||
+	    ca_time_from_asn1(X509_get0_notAfter(issuer), &t->ina) != 0) {
+		rc = kr_fail(err, KR_E_PARSE, "the issuer's validity cannot "
+		    "be read");
+		goto out;
+	}
+	t->inc = X509_get_ext_d2i(issuer, NID_name_constraints, &crit, NULL);
+	if (t->inc == NULL && crit != -1) {
+		rc = kr_fail_ossl(err, KR_E_PARSE, "the issuer's name "
+		    "constraints cannot be parsed");
+		goto out;
+	}
+	/* The algorithm X509_sign writes for signpub's type and digest. */
+	if (!EVP_PKEY_is_a(signpub, "EC") && !EVP_PKEY_is_a(signpub, "RSA")) {
+		rc = kr_fail(err, KR_E_POLICY, "keyrite signs with EC and RSA "
+		    "keys only");
+		goto out;
+	}
+	if (OBJ_find_sigid_by_algs(&sigid,
+	    EVP_MD_get_type(ca_md_for_key(signpub)),
+	    EVP_PKEY_get_base_id(signpub)) != 1 ||
+	    (alg = X509_ALGOR_new()) == NULL ||
+	    X509_ALGOR_set0(alg, OBJ_nid2obj(sigid), EVP_PKEY_is_a(signpub,
+	    "EC") ? V_ASN1_UNDEF : V_ASN1_NULL, NULL) != 1 ||
+	    (n = i2d_X509_ALGOR(alg, &der)) <= 0) {
+		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot encode the "
+		    "signature algorithm");
+		goto out;
+	}
+	kr_derbuf_put(&t->alg, der, (size_t)n);
+	if ((x = X509_new()) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = add_basic_constraints(x, 0, -1, err)) != KR_OK ||
+	    (rc = add_key_usage(x, p->key_usage, err)) != KR_OK ||
+	    (rc = add_eku(x, p->ext_key_usage, err)) != KR_OK)
+		goto out;
+	nhead = X509_get_ext_count(x);
+	if ((rc = add_aki(x, issuer, err)) != KR_OK ||
+	    (crl_url != NULL && (rc = add_cdp(x, crl_url, err)) != KR_OK) ||
+	    (issuer_url != NULL &&
+	    (rc = add_aia(x, issuer_url, err)) != KR_OK))
+		goto out;
+	if ((rc = exts_der(x, 0, nhead, &t->head, err)) != KR_OK ||
+	    (rc = exts_der(x, nhead, nhead + 1, &t->aki, err)) != KR_OK ||
+	    (rc = exts_der(x, nhead + 1, X509_get_ext_count(x), &t->tail,
+	    err)) != KR_OK)
+		goto out;
+	if (t->alg.oom || t->head.oom || t->aki.oom || t->tail.oom) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+	rc = KR_OK;
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	X509_ALGOR_free(alg);
+	X509_free(x);
+	ca_leaf_tmpl_free(t);
+	return rc;
+}
+
+/* i2d of an OpenSSL object appended to b; -1 when it cannot be. */
+#define I2D_PUT(b, fn, obj) do {					\
+	unsigned char *d_ = NULL;					\
+	int n_ = fn((obj), &d_);					\
+									\
+	if (n_ <= 0)							\
+		goto enc;						\
+	kr_derbuf_put((b), d_, (size_t)n_);				\
+	OPENSSL_free(d_);						\
+} while (0)
+
+enum kr_err
+ca_leaf_tbs(const struct ca_leaf_tmpl *t, const struct ca_leaf_der_req *r,
+    time_t now, uint8_t **out, size_t *outlen, time_t *nbp, time_t *nap,
+    struct kr_error *err)
+{
+	static const uint8_t version[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+	static const uint8_t oid_ski[] = { 0x06, 0x03, 0x55, 0x1d, 0x0e };
+	static const uint8_t oid_san[] = { 0x06, 0x03, 0x55, 0x1d, 0x11 };
+	static const uint8_t critical[] = { 0x01, 0x01, 0xff };
+	struct kr_derbuf b = { 0 };
+	struct kr_der d, in;
+	struct kr_der_el el, bits;
+	struct ca_leaf_req lr;
+	GENERAL_NAMES *sans = NULL;
+	X509_NAME *subj = NULL;
+	ASN1_TIME *tm = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const unsigned char *iname;
+	size_t inamelen, at, os, ext;
+	time_t nb, na;
+	enum kr_err rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = key_check(r->pub, &t->p, "the key", err)) != KR_OK)
+		return rc;
+	if (r->ndns == 0 && r->nip == 0)
+		return kr_fail(err, KR_E_USAGE, "without a CSR, the names must "
+		    "be given");
+	/* The SPKI: SEQUENCE { algorithm, BIT STRING }, every byte used. */
+	d = kr_der_of(r->spki, r->spki_len);
+	if (r->spki == NULL || kr_der_get(&d, 0x30, &el) != 0 || d.n != 0 ||
+	    (in = kr_der_in(&el), kr_der_get(&in, 0x30, &el)) != 0 ||
+	    kr_der_get(&in, 0x03, &bits) != 0 || in.n != 0 ||
+	    bits.len < 2 || bits.val[0] != 0)
+		return kr_fail(err, KR_E_PARSE, "the key's "
+		    "SubjectPublicKeyInfo is malformed");
+	memset(&lr, 0, sizeof(lr));
+	lr.dns = r->dns;
+	lr.ndns = r->ndns;
+	lr.ip = r->ip;
+	lr.nip = r->nip;
+	if ((rc = sans_from_args(&lr, &sans, err)) != KR_OK)
+		goto out;
+	if (t->p.require_san && sk_GENERAL_NAME_num(sans) <= 0) {
+		rc = kr_fail(err, KR_E_POLICY, "lint: san-required: profile "
+		    "%s requires a DNS name or IP address and neither the "
+		    "request nor the CSR gives one", t->p.name);
+		goto out;
+	}
+	if ((rc = sans_check(sans, t->inc, t->issuer, "requested name",
+	    err)) != KR_OK)
+		goto out;
+	if ((rc = validity_times(&t->p, r->validity, now, 1, t->inb, t->ina,
+	    &nb, &na, err)) != KR_OK)
+		goto out;
+	if ((subj = X509_NAME_new()) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (r->cn != NULL && X509_NAME_add_entry_by_NID(subj, NID_commonName,
+	    MBSTRING_UTF8, (const unsigned char *)r->cn, -1, -1, 0) != 1) {
+		rc = kr_fail_ossl(err, KR_E_USAGE, "common name %s: cannot be "
+		    "encoded (at most 64 characters)", r->cn);
+		goto out;
+	}
+	/* SKI, RFC 5280 4.2.1.2 method 1, as add_ski computes it. */
+	if (EVP_Digest(bits.val + 1, bits.len - 1, md, &mdlen, EVP_sha1(),
+	    NULL) != 1) {
+		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot compute the SKI");
+		goto out;
+	}
+
+	kr_derbuf_put(&b, version, sizeof(version));
+	I2D_PUT(&b, i2d_ASN1_INTEGER, r->serial);
+	kr_derbuf_put(&b, t->alg.b, t->alg.len);
+	if (X509_NAME_get0_der(X509_get_subject_name(t->issuer), &iname,
+	    &inamelen) != 1)
+		goto enc;
+	kr_derbuf_put(&b, iname, inamelen);
+	at = b.len;
+	if ((tm = ASN1_TIME_set(NULL, nb)) == NULL)
+		goto enc;
+	I2D_PUT(&b, i2d_ASN1_TIME, tm);
+	if (ASN1_TIME_set(tm, na) == NULL)
+		goto enc;
+	I2D_PUT(&b, i2d_ASN1_TIME, tm);
+	kr_derbuf_wrap(&b, at, 0x30);
+	I2D_PUT(&b, i2d_X509_NAME, subj);
+	kr_derbuf_put(&b, r->spki, r->spki_len);
+	ext = b.len;
+	kr_derbuf_put(&b, t->head.b, t->head.len);
+	at = b.len;
+	kr_derbuf_put(&b, oid_ski, sizeof(oid_ski));
+	os = b.len;
+	kr_derbuf_tlv(&b, 0x04, md, mdlen);
+	kr_derbuf_wrap(&b, os, 0x04);
+	kr_derbuf_wrap(&b, at, 0x30);
+	kr_derbuf_put(&b, t->aki.b, t->aki.len);
+	if (sk_GENERAL_NAME_num(sans) > 0) {
+		at = b.len;
+		kr_derbuf_put(&b, oid_san, sizeof(oid_san));
+		/* Critical when the subject is empty (RFC 5280 4.2.1.6). */
+		if (r->cn == NULL)
+			kr_derbuf_put(&b, critical, sizeof(critical));
+		os = b.len;
+		I2D_PUT(&b, i2d_GENERAL_NAMES, sans);
+		kr_derbuf_wrap(&b, os, 0x04);
+		kr_derbuf_wrap(&b, at, 0x30);
+	}
+	kr_derbuf_put(&b, t->tail.b, t->tail.len);
+	kr_derbuf_wrap(&b, ext, 0x30);
+	kr_derbuf_wrap(&b, ext, 0xa3);
+	kr_derbuf_wrap(&b, 0, 0x30);
+	if (b.oom) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = b.b;
+	*outlen = b.len;
+	memset(&b, 0, sizeof(b));
+	*nbp = nb;
+	*nap = na;
+	rc = KR_OK;
+	goto out;
+enc:
+	rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot encode the TBS");
+out:
+	ERR_clear_error();
+	kr_derbuf_free(&b);
+	GENERAL_NAMES_free(sans);
+	X509_NAME_free(subj);
+	ASN1_TIME_free(tm);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* CRLs                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -2565,6 +2891,52 @@ out:
 	OPENSSL_free(tder);
 	OPENSSL_free(fder);
 	free(der);
+	return rc;
+}
+
+enum kr_err
+ca_leaf_sign(const struct ca_leaf_tmpl *t, const struct ca_signer *s,
+    const uint8_t *tbs, size_t tbslen, uint8_t **der, size_t *derlen,
+    struct kr_error *err)
+{
+	EVP_MD_CTX *mc = NULL;
+	const EVP_MD *md;
+	unsigned char *sig = NULL, *b = NULL;
+	size_t siglen = 0, blen = 0;
+	enum kr_err rc;
+
+	*der = NULL;
+	*derlen = 0;
+	if ((rc = signer_check(s, X509_get0_pubkey(t->issuer), "the issuer's "
+	    "key", err)) != KR_OK)
+		return rc;
+	md = ca_md_for_key(s->pub);
+	if ((rc = s->sign(s->arg, md, tbs, tbslen, &sig, &siglen, err)) !=
+	    KR_OK)
+		goto out;
+	/* The algorithm outside is the template's, as inside the TBS. */
+	if ((rc = der_assemble(tbs, tbslen, t->alg.b, t->alg.len, sig, siglen,
+	    &b, &blen, err)) != KR_OK)
+		goto out;
+	if ((mc = EVP_MD_CTX_new()) == NULL) {
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(mc, NULL, md, NULL, s->pub) != 1 ||
+	    EVP_DigestVerify(mc, sig, siglen, tbs, tbslen) != 1) {
+		ERR_clear_error();
+		rc = kr_fail(err, KR_E_VERIFY, "signature made by the token "
+		    "does not verify under its public key");
+		goto out;
+	}
+	*der = b;
+	*derlen = blen;
+	b = NULL;
+	rc = KR_OK;
+out:
+	EVP_MD_CTX_free(mc);
+	free(sig);
+	free(b);
 	return rc;
 }
 

@@ -127,6 +127,58 @@ enum kr_err	 ca_leaf_build(const struct ca_leaf_req *r, X509 *issuer,
 		     struct kr_error *err);
 
 /*
+ * Leaves built as DER, for the online signer: a template made once per
+ * issuer and profile holds what every leaf shares, encoded (signature
+ * algorithm for signpub, the issuer's key; issuer name; basic
+ * constraints, key usages, AKI, CDP and AIA); ca_leaf_tbs adds the
+ * serial, validity, subject (CN=cn, or empty with a critical SAN), the
+ * key's SubjectPublicKeyInfo bytes as given, its SKI and the SANs, and
+ * returns exactly the TBS ca_leaf_build with pub, cn, dns and ip, the
+ * validity, crl_url and issuer_url and that serial, signed by a key of
+ * signpub's type, would (tests/unit/test_ca.c checks it), without a
+ * certificate object or a key encoding.  The same refusals as
+ * ca_leaf_build: key type (key_check), names (syntax, the issuer's
+ * name constraints), validity (profile maximum, issuer's notAfter).
+ * Lint the TBS with pol_lint_tbs, then sign it with ca_leaf_sign.
+ */
+struct ca_leaf_tmpl;
+enum kr_err	 ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub,
+		     const struct pol_profile *p, const char *crl_url,
+		     const char *issuer_url, struct ca_leaf_tmpl **out,
+		     struct kr_error *err);
+void		 ca_leaf_tmpl_free(struct ca_leaf_tmpl *);
+
+struct ca_leaf_der_req {
+	EVP_PKEY		*pub;		/* the key, decoded */
+	const uint8_t		*spki;		/* pub's SPKI, DER */
+	size_t			 spki_len;
+	const char		*cn;		/* NULL: an empty subject */
+	const char		**dns;
+	size_t			 ndns;
+	const char		**ip;
+	size_t			 nip;
+	long long		 validity;
+	const ASN1_INTEGER	*serial;
+};
+/* The TBS (malloc'd) and its notBefore and notAfter. */
+enum kr_err	 ca_leaf_tbs(const struct ca_leaf_tmpl *t,
+		     const struct ca_leaf_der_req *r, time_t now,
+		     uint8_t **tbs, size_t *tbslen, time_t *nb, time_t *na,
+		     struct kr_error *err);
+/*
+ * Sign a TBS that ca_leaf_tbs built (and pol_lint_tbs passed) with s,
+ * which must hold the issuer's key: s signs exactly these bytes, the
+ * certificate is assembled around them with the same signature
+ * algorithm, and the signature must verify under s->pub.  The
+ * certificate's TBS is the linted one byte for byte, so it is not
+ * parsed or linted again.  *der is malloc'd.
+ */
+enum kr_err	 ca_leaf_sign(const struct ca_leaf_tmpl *t,
+		     const struct ca_signer *s, const uint8_t *tbs,
+		     size_t tbslen, uint8_t **der, size_t *derlen,
+		     struct kr_error *err);
+
+/*
  * Whether issuer may certify the DNS names and IP addresses given: each
  * must be well formed and lie inside issuer's name constraints (and the
  * linter's view of them).  KR_E_USAGE for a malformed name, KR_E_POLICY

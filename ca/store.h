@@ -281,12 +281,30 @@ struct ca_store_group;
 
 enum kr_err	 ca_store_group_open(const char *path,
 		     struct ca_store_group **out, struct kr_error *err);
+/*
+ * A thread about to make group writes (within microseconds, not after
+ * parsing a request) says so (+1), and when done (-1): while others
+ * have said so and have not joined the open group, the group's first
+ * thread waits for them a little (about an fsync's time) before it
+ * commits, so that their writes share its fsync.
+ */
+void		 ca_store_group_busy(struct ca_store_group *, int delta);
 void		 ca_store_group_close(struct ca_store_group *);
 enum kr_err	 ca_store_group_jti_use(struct ca_store_group *,
 		     const char *provisioner, const char *jti, time_t exp,
 		     time_t now, struct kr_error *err);
 enum kr_err	 ca_store_group_reserve(struct ca_store_group *,
 		     const struct ca_store_rec *rec, time_t now, int64_t *id,
+		     struct kr_error *err);
+/*
+ * ca_store_group_jti_use for rec->provisioner's token (jti, exp, at
+ * jti_now) and then ca_store_group_reserve, in one durable write: the
+ * token is burnt no later than the reservation is made, and a used or
+ * expired one (KR_E_AUTH, as ca_store_jti_use) reserves nothing.
+ */
+enum kr_err	 ca_store_group_reserve_jti(struct ca_store_group *,
+		     const struct ca_store_rec *rec, time_t now,
+		     const char *jti, time_t exp, time_t jti_now, int64_t *id,
 		     struct kr_error *err);
 enum kr_err	 ca_store_group_commit(struct ca_store_group *, int64_t id,
 		     const uint8_t *der, size_t len, struct kr_error *err);

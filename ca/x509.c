@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "common/der.h"
 
 /* SHA-384 with P-384 keys, SHA-256 with everything else. */
 const EVP_MD *
@@ -43,21 +44,7 @@ ca_time_from_asn1(const ASN1_TIME *t, time_t *out)
 size_t
 ca_der_len(size_t n, unsigned char *p)
 {
-	size_t k = 0, t;
-
-	if (n < 0x80) {
-		if (p != NULL)
-			p[0] = (unsigned char)n;
-		return 1;
-	}
-	for (t = n; t > 0; t >>= 8)
-		k++;
-	if (p != NULL) {
-		p[0] = (unsigned char)(0x80 | k);
-		for (t = 0; t < k; t++)
-			p[1 + t] = (unsigned char)(n >> (8 * (k - 1 - t)));
-	}
-	return 1 + k;
+	return kr_der_len(n, p);
 }
 
 void

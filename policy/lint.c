@@ -11,6 +11,8 @@
  * passed is what gets signed.
  */
 #include <arpa/inet.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../common/der.h"
 #include "lint.h"
 
 /* 2050-01-01T00:00:00Z: from here on times are GeneralizedTime. */
@@ -264,6 +267,9 @@ alg_name(const X509_ALGOR *a, char *buf, size_t sz)
 		snprintf(buf, sz, "(none)");
 }
 
+static enum kr_err check_sigalg_ki(const X509_ALGOR *, const X509_ALGOR *,
+    const struct keyinfo *, const char *, struct kr_error *);
+
 /*
  * The signature algorithm (tbs inside, outer outside) must be the
  * same and the one keyrite uses for the issuer's key: ecdsa-with-SHA256
@@ -275,11 +281,23 @@ check_sigalg(const X509_ALGOR *tbs, const X509_ALGOR *outer, EVP_PKEY *ik,
     const char *what, struct kr_error *err)
 {
 	struct keyinfo ki;
+	enum kr_err rc;
+
+	if ((rc = key_info(ik, "the issuer key", &ki, err)) != KR_OK)
+		return rc;
+	return check_sigalg_ki(tbs, outer, &ki, what, err);
+}
+
+/* check_sigalg with the issuer key classified already (ki). */
+static enum kr_err
+check_sigalg_ki(const X509_ALGOR *tbs, const X509_ALGOR *outer,
+    const struct keyinfo *ikp, const char *what, struct kr_error *err)
+{
+	const struct keyinfo ki = *ikp;
 	const ASN1_OBJECT *obj;
 	const void *pval;
 	char a[80], b[80];
 	int nid, ptype;
-	enum kr_err rc;
 
 	if (tbs == NULL || outer == NULL)
 		return lfail(err, "sig-alg", "the %s has no signature "
@@ -291,8 +309,6 @@ check_sigalg(const X509_ALGOR *tbs, const X509_ALGOR *outer, EVP_PKEY *ik,
 		    "the %s (%s) differs from the one outside (%s)", what, a,
 		    b);
 	}
-	if ((rc = key_info(ik, "the issuer key", &ki, err)) != KR_OK)
-		return rc;
 	X509_ALGOR_get0(&obj, &ptype, &pval, tbs);
 	nid = OBJ_obj2nid(obj);
 	alg_name(tbs, a, sizeof(a));
@@ -1140,21 +1156,19 @@ out:
 }
 
 static enum kr_err
-check_validity(const struct pol_profile *p, X509 *x, X509 *issuer,
-    time_t now, struct kr_error *err)
+check_validity(const struct pol_profile *p, const ASN1_TIME *xnb,
+    const ASN1_TIME *xna, X509 *issuer, time_t now, struct kr_error *err)
 {
 	time_t nb = 0, na = 0, inb, ina;
 	char a[64], b[64], c[64];
 	long long span;
 	enum kr_err rc;
 
-	if ((rc = check_time_encoding(X509_get0_notBefore(x), "notBefore",
-	    err)) != KR_OK ||
-	    (rc = check_time_encoding(X509_get0_notAfter(x), "notAfter",
-	    err)) != KR_OK)
+	if ((rc = check_time_encoding(xnb, "notBefore", err)) != KR_OK ||
+	    (rc = check_time_encoding(xna, "notAfter", err)) != KR_OK)
 		return rc;
-	get_time(X509_get0_notBefore(x), &nb);
-	get_time(X509_get0_notAfter(x), &na);
+	get_time(xnb, &nb);
+	get_time(xna, &na);
 	fmt_time(nb, a, sizeof(a));
 	fmt_time(na, b, sizeof(b));
 	if (nb >= na)
@@ -1438,7 +1452,7 @@ out:
 
 /* Does the string look like a host name or an IP address? */
 static int
-cn_san_check(X509_NAME *subj, const GENERAL_NAMES *san, char *bad,
+cn_san_check(const X509_NAME *subj, const GENERAL_NAMES *san, char *bad,
     size_t sz)
 {
 	unsigned char ip[16];
@@ -1492,13 +1506,11 @@ cn_san_check(X509_NAME *subj, const GENERAL_NAMES *san, char *bad,
 }
 
 static enum kr_err
-check_names(const struct pol_profile *p, X509 *x, X509 *issuer,
-    struct kr_error *err)
+check_names(const struct pol_profile *p, const STACK_OF(X509_EXTENSION) *exts,
+    const X509_NAME *subj, X509 *issuer, struct kr_error *err)
 {
-	const STACK_OF(X509_EXTENSION) *exts = X509_get0_extensions(x);
 	NAME_CONSTRAINTS *nc = NULL, *inc = NULL;
 	GENERAL_NAMES *san = NULL;
-	X509_NAME *subj = X509_get_subject_name(x);
 	char why[1024], iname[256];
 	int crit, sancrit, i, hostnames = 0;
 	enum kr_err rc;
@@ -1578,9 +1590,114 @@ out:
 }
 
 /*
- * Lint cert against profile p (see lint.h).  Rules run in a fixed
- * order and the first refusal is reported.
+ * What the certificate rules look at, taken from an X509 (lint_cert)
+ * or from the DER of a TBS (pol_lint_tbs).
  */
+struct cert_view {
+	long			 version;	/* X509_VERSION_* */
+	const ASN1_INTEGER	*serial;
+	const X509_ALGOR	*tbs_alg;
+	const X509_ALGOR	*outer_alg;
+	const X509_NAME		*issuer;
+	const X509_NAME		*subject;
+	const ASN1_TIME		*nb, *na;
+	EVP_PKEY		*key;
+	const STACK_OF(X509_EXTENSION) *exts;
+};
+
+/*
+ * The rules, in a fixed order; the first refusal is reported.  issuer
+ * is NULL for a self-signed certificate; iss is then the certificate
+ * itself as an X509 (its key, subject and SKI are the issuer's).  iki,
+ * when not NULL, is iss's key classified by key_info already (which
+ * refused it if weak); else it is classified here.
+ */
+static enum kr_err
+lint_view(const struct pol_profile *p, const struct cert_view *v,
+    X509 *issuer, X509 *iss, const struct keyinfo *iki, time_t now,
+    struct kr_error *err)
+{
+	ASN1_OCTET_STRING *ski = NULL;
+	struct keyinfo ki;
+	char kt[160];
+	int crit, i;
+	enum kr_err rc;
+
+	if ((p->kind == POL_KIND_ROOT) != (issuer == NULL)) {
+		rc = lfail(err, "profile-kind", "profile '%s' is for %s "
+		    "certificates, but the certificate is %s", p->name,
+		    p->kind == POL_KIND_ROOT ? "self-signed" : "issued",
+		    issuer == NULL ? "self-signed" : "issued by a CA");
+		goto out;
+	}
+	if (v->version != X509_VERSION_3) {
+		rc = lfail(err, "version-3", "the certificate is version %ld; "
+		    "it must be version 3 (RFC 5280 4.1.2.1)",
+		    v->version + 1);
+		goto out;
+	}
+	if ((rc = check_serial(v->serial, "serial-positive",
+	    "serial-entropy", SERIAL_MIN_BITS, "the certificate's", err)) !=
+	    KR_OK)
+		goto out;
+	if ((rc = iki != NULL ? check_sigalg_ki(v->tbs_alg, v->outer_alg,
+	    iki, "certificate", err) : check_sigalg(v->tbs_alg, v->outer_alg,
+	    X509_get0_pubkey(iss), "certificate", err)) != KR_OK)
+		goto out;
+	if (X509_NAME_cmp(v->issuer, X509_get_subject_name(iss)) != 0) {
+		rc = lfail(err, "issuer-name", "the certificate's issuer name "
+		    "differs from the issuer's subject%s",
+		    issuer == NULL ? " (a root is self-issued)" : "");
+		goto out;
+	}
+	if (issuer != NULL && (rc = check_issuer_ca(issuer, KU_KEY_CERT_SIGN,
+	    p->kind != POL_KIND_LEAF, err)) != KR_OK)
+		goto out;
+	if ((rc = check_validity(p, v->nb, v->na, issuer, now, err)) != KR_OK)
+		goto out;
+	if ((rc = key_info(v->key, "the subject key", &ki, err)) != KR_OK)
+		goto out;
+	if ((ki.pol & p->key_types) == 0) {
+		kt[0] = '\0';
+		for (i = 0; i < 5; i++)
+			if ((p->key_types & (1u << i)) != 0)
+				snprintf(kt + strlen(kt), sizeof(kt) -
+				    strlen(kt), "%s%s", kt[0] ? ", " : "",
+				    pol_key_type_name(1u << i));
+		rc = lfail(err, "key-type", "the subject key is %s; profile "
+		    "'%s' allows %s", ki.desc, p->name, kt);
+		goto out;
+	}
+	if ((rc = check_exts(v->exts, "certificate", err)) != KR_OK)
+		goto out;
+	if ((rc = check_bc(p, v->exts, issuer, err)) != KR_OK)
+		goto out;
+	if ((rc = check_ku(p, v->exts, err)) != KR_OK)
+		goto out;
+	if ((rc = check_eku(p, v->exts, err)) != KR_OK)
+		goto out;
+	ski = X509V3_get_d2i(v->exts, NID_subject_key_identifier, &crit,
+	    NULL);
+	if ((ski == NULL && (crit >= 0 || p->kind != POL_KIND_LEAF)) ||
+	    (ski != NULL && ASN1_STRING_length(ski) == 0)) {
+		rc = lfail(err, "ski", "subjectKeyIdentifier is %s; a CA "
+		    "certificate must carry one (RFC 5280 4.2.1.2)",
+		    ski != NULL || crit >= 0 ? "malformed" : "missing");
+		goto out;
+	}
+	if ((rc = check_aki(v->exts, iss, issuer == NULL, "certificate",
+	    err)) != KR_OK)
+		goto out;
+	if ((rc = check_names(p, v->exts, v->subject, issuer, err)) != KR_OK)
+		goto out;
+	if ((rc = check_cdp_aia(p, v->exts, err)) != KR_OK)
+		goto out;
+	rc = KR_OK;
+out:
+	ASN1_OCTET_STRING_free(ski);
+	return rc;
+}
+
 static enum kr_err lint_cert(const struct pol_profile *, X509 *, X509 *,
     time_t, int, struct kr_error *);
 
@@ -1602,13 +1719,8 @@ static enum kr_err
 lint_cert(const struct pol_profile *p, X509 *cert, X509 *issuer, time_t now,
     int reparse, struct kr_error *err)
 {
-	const STACK_OF(X509_EXTENSION) *exts;
-	ASN1_OCTET_STRING *ski = NULL;
-	const X509_ALGOR *outer = NULL;
-	struct keyinfo ki;
+	struct cert_view v;
 	X509 *x = NULL, *iss;
-	char kt[160];
-	int crit, i;
 	enum kr_err rc;
 
 	if (p == NULL || cert == NULL) {
@@ -1629,81 +1741,269 @@ lint_cert(const struct pol_profile *p, X509 *cert, X509 *issuer, time_t now,
 		goto out;
 	}
 	iss = issuer != NULL ? issuer : x;
-	if ((p->kind == POL_KIND_ROOT) != (issuer == NULL)) {
-		rc = lfail(err, "profile-kind", "profile '%s' is for %s "
-		    "certificates, but the certificate is %s", p->name,
-		    p->kind == POL_KIND_ROOT ? "self-signed" : "issued",
-		    issuer == NULL ? "self-signed" : "issued by a CA");
-		goto out;
-	}
-	if (X509_get_version(x) != X509_VERSION_3) {
-		rc = lfail(err, "version-3", "the certificate is version %ld; "
-		    "it must be version 3 (RFC 5280 4.1.2.1)",
-		    X509_get_version(x) + 1);
-		goto out;
-	}
-	if ((rc = check_serial(X509_get0_serialNumber(x), "serial-positive",
-	    "serial-entropy", SERIAL_MIN_BITS, "the certificate's", err)) !=
-	    KR_OK)
-		goto out;
-	X509_get0_signature(NULL, &outer, x);
-	if ((rc = check_sigalg(X509_get0_tbs_sigalg(x), outer,
-	    X509_get0_pubkey(iss), "certificate", err)) != KR_OK)
-		goto out;
-	if (X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(iss)) != 0) {
-		rc = lfail(err, "issuer-name", "the certificate's issuer name "
-		    "differs from the issuer's subject%s",
-		    issuer == NULL ? " (a root is self-issued)" : "");
-		goto out;
-	}
-	if (issuer != NULL && (rc = check_issuer_ca(issuer, KU_KEY_CERT_SIGN,
-	    p->kind != POL_KIND_LEAF, err)) != KR_OK)
-		goto out;
-	if ((rc = check_validity(p, x, issuer, now, err)) != KR_OK)
-		goto out;
-	if ((rc = key_info(X509_get0_pubkey(x), "the subject key", &ki,
-	    err)) != KR_OK)
-		goto out;
-	if ((ki.pol & p->key_types) == 0) {
-		kt[0] = '\0';
-		for (i = 0; i < 5; i++)
-			if ((p->key_types & (1u << i)) != 0)
-				snprintf(kt + strlen(kt), sizeof(kt) -
-				    strlen(kt), "%s%s", kt[0] ? ", " : "",
-				    pol_key_type_name(1u << i));
-		rc = lfail(err, "key-type", "the subject key is %s; profile "
-		    "'%s' allows %s", ki.desc, p->name, kt);
-		goto out;
-	}
-	exts = X509_get0_extensions(x);
-	if ((rc = check_exts(exts, "certificate", err)) != KR_OK)
-		goto out;
-	if ((rc = check_bc(p, exts, issuer, err)) != KR_OK)
-		goto out;
-	if ((rc = check_ku(p, exts, err)) != KR_OK)
-		goto out;
-	if ((rc = check_eku(p, exts, err)) != KR_OK)
-		goto out;
-	ski = X509V3_get_d2i(exts, NID_subject_key_identifier, &crit, NULL);
-	if ((ski == NULL && (crit >= 0 || p->kind != POL_KIND_LEAF)) ||
-	    (ski != NULL && ASN1_STRING_length(ski) == 0)) {
-		rc = lfail(err, "ski", "subjectKeyIdentifier is %s; a CA "
-		    "certificate must carry one (RFC 5280 4.2.1.2)",
-		    ski != NULL || crit >= 0 ? "malformed" : "missing");
-		goto out;
-	}
-	if ((rc = check_aki(exts, iss, issuer == NULL, "certificate",
-	    err)) != KR_OK)
-		goto out;
-	if ((rc = check_names(p, x, issuer, err)) != KR_OK)
-		goto out;
-	if ((rc = check_cdp_aia(p, exts, err)) != KR_OK)
-		goto out;
-	rc = KR_OK;
+	memset(&v, 0, sizeof(v));
+	v.version = X509_get_version(x);
+	v.serial = X509_get0_serialNumber(x);
+	v.tbs_alg = X509_get0_tbs_sigalg(x);
+	X509_get0_signature(NULL, &v.outer_alg, x);
+	v.issuer = X509_get_issuer_name(x);
+	v.subject = X509_get_subject_name(x);
+	v.nb = X509_get0_notBefore(x);
+	v.na = X509_get0_notAfter(x);
+	v.key = X509_get0_pubkey(x);
+	v.exts = X509_get0_extensions(x);
+	rc = lint_view(p, &v, issuer, iss, NULL, now, err);
 out:
-	ASN1_OCTET_STRING_free(ski);
 	X509_free(x);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Linting a TBS as DER                                                */
+/* ------------------------------------------------------------------ */
+
+/* AlgorithmIdentifiers of EC public keys on the curves keyrite takes. */
+static const uint8_t alg_p256[] = {
+	0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
+};
+static const uint8_t alg_p384[] = {
+	0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
+};
+
+/*
+ * Parameters-only keys of the two curves, made once: a key imported
+ * into a copy of their parameters costs a third of an import by name,
+ * which builds the curve's group again each time.
+ */
+static EVP_PKEY *curve_params[2];
+static pthread_once_t curve_once = PTHREAD_ONCE_INIT;
+
+static void
+curve_params_make(void)
+{
+	static const char *const names[2] = { "P-256", "P-384" };
+	EVP_PKEY_CTX *pc;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if ((pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) !=
+		    NULL && EVP_PKEY_paramgen_init(pc) == 1 &&
+		    EVP_PKEY_CTX_set_group_name(pc, names[i]) == 1 &&
+		    EVP_PKEY_paramgen(pc, &curve_params[i]) != 1)
+			curve_params[i] = NULL;
+		EVP_PKEY_CTX_free(pc);
+	}
+	ERR_clear_error();
+}
+
+EVP_PKEY *
+pol_pubkey_from_spki(const uint8_t *der, size_t len)
+{
+	struct kr_der d = kr_der_of(der, len), in;
+	struct kr_der_el spki, alg, bits;
+	EVP_PKEY *pk = NULL, *params = NULL;
+	const unsigned char *p;
+
+	if (kr_der_get(&d, 0x30, &spki) != 0 || d.n != 0)
+		return NULL;
+	in = kr_der_in(&spki);
+	if (kr_der_get(&in, 0x30, &alg) != 0 ||
+	    kr_der_get(&in, 0x03, &bits) != 0 || in.n != 0)
+		return NULL;
+	pthread_once(&curve_once, curve_params_make);
+	if (alg.total == sizeof(alg_p256) &&
+	    memcmp(alg.start, alg_p256, sizeof(alg_p256)) == 0)
+		params = curve_params[0];
+	else if (alg.total == sizeof(alg_p384) &&
+	    memcmp(alg.start, alg_p384, sizeof(alg_p384)) == 0)
+		params = curve_params[1];
+	if (params == NULL || bits.len < 2 || bits.val[0] != 0) {
+		/* Any other key: OpenSSL's decoders (much dearer). */
+		p = der;
+		if (len > LONG_MAX ||
+		    (pk = d2i_PUBKEY(NULL, &p, (long)len)) == NULL ||
+		    p != der + len) {
+			EVP_PKEY_free(pk);
+			pk = NULL;
+		}
+		ERR_clear_error();
+		return pk;
+	}
+	/*
+	 * A named-curve EC key: its point set on a copy of the curve's
+	 * parameters, which checks it lies on the curve, as the decoder
+	 * would.
+	 */
+	if ((pk = EVP_PKEY_new()) == NULL ||
+	    EVP_PKEY_copy_parameters(pk, params) != 1 ||
+	    EVP_PKEY_set1_encoded_public_key(pk, bits.val + 1,
+	    bits.len - 1) != 1) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	ERR_clear_error();
+	return pk;
+}
+
+struct pol_issuer {
+	X509		*cert;
+	struct keyinfo	 ki;
+};
+
+enum kr_err
+pol_issuer_new(X509 *issuer, struct pol_issuer **out, struct kr_error *err)
+{
+	struct pol_issuer *pi;
+	enum kr_err rc;
+
+	*out = NULL;
+	if ((pi = calloc(1, sizeof(*pi))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	if ((rc = key_info(X509_get0_pubkey(issuer), "the issuer key",
+	    &pi->ki, err)) != KR_OK) {
+		free(pi);
+		return rc;
+	}
+	X509_up_ref(issuer);
+	pi->cert = issuer;
+	*out = pi;
+	return KR_OK;
+}
+
+void
+pol_issuer_free(struct pol_issuer *pi)
+{
+	if (pi == NULL)
+		return;
+	X509_free(pi->cert);
+	free(pi);
+}
+
+/* d2i of exactly the element el into *out; -1 when it does not parse. */
+#define D2I_EL(fn, out, el) do {					\
+	const unsigned char *q_ = (el)->start;				\
+	(out) = fn(NULL, &q_, (long)(el)->total);			\
+	if ((out) == NULL || q_ != (el)->start + (el)->total)		\
+		goto bad;						\
+} while (0)
+
+/*
+ * Lint a TBSCertificate given as DER.  It is walked strictly (one-byte
+ * tags, definite minimal lengths, every byte used) and each field is
+ * decoded alone, so the public key is decoded once, from its own bytes,
+ * and no certificate object is built.  The rules are lint_view's; the
+ * signature algorithm outside is the one inside, since the certificate
+ * is assembled from these bytes and that field.
+ */
+enum kr_err
+pol_lint_tbs(const struct pol_profile *p, const struct pol_issuer *pi,
+    const uint8_t *tbs, size_t len, time_t now, struct kr_error *err)
+{
+	struct kr_der d = kr_der_of(tbs, len), in, vin;
+	struct kr_der_el seq, el;
+	struct cert_view v;
+	ASN1_INTEGER *ver = NULL, *serial = NULL;
+	X509_ALGOR *alg = NULL;
+	X509_NAME *iname = NULL, *sname = NULL;
+	ASN1_TIME *nb = NULL, *na = NULL;
+	EVP_PKEY *key = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const char *what = "its structure";
+	enum kr_err rc;
+
+	if (p == NULL || pi == NULL || tbs == NULL || len > LONG_MAX)
+		return kr_fail(err, KR_E_INTERNAL, "pol_lint_tbs: nothing to "
+		    "lint");
+	memset(&v, 0, sizeof(v));
+	if (kr_der_get(&d, 0x30, &seq) != 0 || d.n != 0)
+		goto bad;
+	in = kr_der_in(&seq);
+	v.version = X509_VERSION_1;
+	if (kr_der_peek(&in) == 0xa0) {
+		what = "the version";
+		if (kr_der_get(&in, 0xa0, &el) != 0)
+			goto bad;
+		vin = kr_der_in(&el);
+		if (kr_der_get(&vin, 0x02, &el) != 0 || vin.n != 0)
+			goto bad;
+		D2I_EL(d2i_ASN1_INTEGER, ver, &el);
+		v.version = ASN1_INTEGER_get(ver);
+	}
+	what = "the serial number";
+	if (kr_der_get(&in, 0x02, &el) != 0)
+		goto bad;
+	D2I_EL(d2i_ASN1_INTEGER, serial, &el);
+	what = "the signature algorithm";
+	if (kr_der_get(&in, 0x30, &el) != 0)
+		goto bad;
+	D2I_EL(d2i_X509_ALGOR, alg, &el);
+	what = "the issuer";
+	if (kr_der_get(&in, 0x30, &el) != 0)
+		goto bad;
+	D2I_EL(d2i_X509_NAME, iname, &el);
+	what = "the validity";
+	if (kr_der_get(&in, 0x30, &el) != 0)
+		goto bad;
+	vin = kr_der_in(&el);
+	if (kr_der_get(&vin, 0, &el) != 0)
+		goto bad;
+	D2I_EL(d2i_ASN1_TIME, nb, &el);
+	if (kr_der_get(&vin, 0, &el) != 0 || vin.n != 0)
+		goto bad;
+	D2I_EL(d2i_ASN1_TIME, na, &el);
+	what = "the subject";
+	if (kr_der_get(&in, 0x30, &el) != 0)
+		goto bad;
+	D2I_EL(d2i_X509_NAME, sname, &el);
+	what = "the subject public key";
+	if (kr_der_get(&in, 0x30, &el) != 0)
+		goto bad;
+	/* A key that does not decode is the weak-key rule's to refuse. */
+	key = pol_pubkey_from_spki(el.start, el.total);
+	if (kr_der_peek(&in) == 0x81 || kr_der_peek(&in) == 0x82 ||
+	    kr_der_peek(&in) == 0xa1 || kr_der_peek(&in) == 0xa2) {
+		/* RFC 5280 4.1.2.8: conforming CAs do not make them. */
+		rc = kr_fail(err, KR_E_POLICY, "lint: unique-ids: the "
+		    "certificate has unique identifiers");
+		goto out;
+	}
+	if (kr_der_peek(&in) == 0xa3) {
+		what = "the extensions";
+		if (kr_der_get(&in, 0xa3, &el) != 0)
+			goto bad;
+		vin = kr_der_in(&el);
+		if (kr_der_get(&vin, 0x30, &el) != 0 || vin.n != 0)
+			goto bad;
+		D2I_EL(d2i_X509_EXTENSIONS, exts, &el);
+	}
+	what = "what follows the extensions";
+	if (in.n != 0)
+		goto bad;
+	v.serial = serial;
+	v.tbs_alg = v.outer_alg = alg;
+	v.issuer = iname;
+	v.subject = sname;
+	v.nb = nb;
+	v.na = na;
+	v.key = key;
+	v.exts = exts;
+	rc = lint_view(p, &v, pi->cert, pi->cert, &pi->ki, now, err);
+	goto out;
+bad:
+	rc = lfail(err, "encoding", "the TBS is not DER: %s", what);
+out:
+	ASN1_INTEGER_free(ver);
+	ASN1_INTEGER_free(serial);
+	X509_ALGOR_free(alg);
+	X509_NAME_free(iname);
+	X509_NAME_free(sname);
+	ASN1_TIME_free(nb);
+	ASN1_TIME_free(na);
+	EVP_PKEY_free(key);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	ERR_clear_error();
 	return rc;
 }
 

@@ -59,6 +59,35 @@ enum kr_err	 pol_lint_cert_parsed(const struct pol_profile *p, X509 *cert,
 		     X509 *issuer, time_t now, struct kr_error *err);
 
 /*
+ * An issuer prepared once for linting many TBS with pol_lint_tbs: its
+ * key is classified (and refused when weak) here, not per certificate.
+ */
+struct pol_issuer;
+enum kr_err	 pol_issuer_new(X509 *issuer, struct pol_issuer **out,
+		     struct kr_error *err);
+void		 pol_issuer_free(struct pol_issuer *);
+
+/*
+ * The same rules as pol_lint_cert for an issued certificate's TBS given
+ * as DER (tbs, len), before it is signed: the DER is walked strictly
+ * ("encoding" when it is not DER) and its fields decoded one by one, no
+ * certificate object built.  The certificate will carry the TBS's
+ * signature algorithm outside too (see ca_sign_tbs), so sig-alg checks
+ * the one inside.  Refuses unique identifiers (unique-ids).
+ */
+enum kr_err	 pol_lint_tbs(const struct pol_profile *p,
+		     const struct pol_issuer *issuer, const uint8_t *tbs,
+		     size_t len, time_t now, struct kr_error *err);
+
+/*
+ * The public key in a SubjectPublicKeyInfo (DER, every byte used), or
+ * NULL.  EC keys on P-256 and P-384 are imported from their point (on
+ * the curve, or refused), much faster than OpenSSL 3.0's decoders;
+ * other keys go through d2i_PUBKEY.
+ */
+EVP_PKEY	*pol_pubkey_from_spki(const uint8_t *der, size_t len);
+
+/*
  * Lint a CRL issued by issuer: version 2, issuer name, thisUpdate <=
  * now (+ POL_LINT_SKEW) < nextUpdate, nextUpdate within the issuer's
  * validity, CRL number

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -921,6 +922,13 @@ kd_cmd_serve(int argc, char **argv)
 		kd_args_free(&a);
 		return 0;
 	}
+	/*
+	 * The worker threads' malloc arenas are not handed back to the
+	 * system after each request: glibc's default (a threshold that
+	 * follows the largest block freed) trims them again and again,
+	 * a system call each time, for memory the next request takes back.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	status = kd_serve(&ca, a.listen, a.publish);
 	kd_ca_free(&ca);
 	kd_args_free(&a);
@@ -961,6 +969,9 @@ kd_cmd_issue(int argc, char **argv)
 	struct kd_issued is;
 	struct kd_err ke;
 	X509_REQ *req = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509 *x = NULL;
+	const unsigned char *p;
 	char path[PATH_MAX], **names = NULL, *serial;
 	long long life = 0;
 	size_t n = 0;
@@ -992,7 +1003,10 @@ kd_cmd_issue(int argc, char **argv)
 		    "verify", a.csr);
 		goto fail;
 	}
-	if (kd_csr_names(req, &names, &n, NULL, 0) != 0 || n == 0) {
+	exts = X509_REQ_get_extensions(req);
+	ERR_clear_error();
+	if (kd_csr_names(X509_REQ_get_subject_name(req), exts, &names, &n,
+	    NULL, 0) != 0 || n == 0) {
 		kr_fail(&err, KR_E_USAGE, "%s: the CSR names nothing (no CN, "
 		    "no DNS or IP SAN)", a.csr);
 		goto fail;
@@ -1014,10 +1028,16 @@ kd_cmd_issue(int argc, char **argv)
 		goto fail;
 	}
 	if (a.out != NULL) {
-		if (ca_write_cert(a.out, is.cert, a.force, &err) != KR_OK)
+		p = is.der;
+		if ((x = d2i_X509(NULL, &p, (long)is.der_len)) == NULL) {
+			kr_fail_ossl(&err, KR_E_INTERNAL, "the certificate "
+			    "issued does not parse");
+			goto fail;
+		}
+		if (ca_write_cert(a.out, x, a.force, &err) != KR_OK)
 			goto fail;
 	} else
-		PEM_write_X509(stdout, is.cert);
+		fputs(is.pem, stdout);
 	serial = is.serial;
 	fprintf(stderr, "issued serial %s for %s%s, %lld s%s\n", serial,
 	    names[0], n > 1 ? " (and more)" : "", is.lifetime,
@@ -1028,6 +1048,8 @@ fail:
 	status = cli_report(issue_cmd.name, &err);
 out:
 	kd_issued_clear(&is);
+	X509_free(x);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	kd_names_free(names, n);
 	X509_REQ_free(req);
 	if (loaded) {

@@ -262,22 +262,16 @@ static enum MHD_Result
 send_issued(struct MHD_Connection *c, struct req *q, struct srv *s,
     struct kd_issued *is)
 {
-	char nb[32], na[32], *pem;
-	time_t t;
+	char nb[32], na[32];
 	json_t *o;
 
 	q->answered = 1;
 	atomic_fetch_add(&M.issued[q->ep], 1);
-	if ((pem = kd_cert_pem(is->cert)) == NULL)
-		return send_err(c, q, 500, "internal", "out of memory", NULL);
-	ca_time_from_asn1(X509_get0_notBefore(is->cert), &t);
-	rfc3339(t, nb);
-	ca_time_from_asn1(X509_get0_notAfter(is->cert), &t);
-	rfc3339(t, na);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certificate", pem,
-	    "chain", s->ca->chain_pem, "serial", is->serial, "not_before", nb,
-	    "not_after", na, "lifetime_capped", is->capped);
-	free(pem);
+	rfc3339(is->not_before, nb);
+	rfc3339(is->not_after, na);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "certificate",
+	    is->pem, "chain", s->ca->chain_pem, "serial", is->serial,
+	    "not_before", nb, "not_after", na, "lifetime_capped", is->capped);
 	if (o == NULL)
 		return send_err(c, q, 500, "internal", "out of memory", NULL);
 	return send_json(c, 201, o);
@@ -301,20 +295,22 @@ body_parse(struct MHD_Connection *c, struct req *q, enum ca_apireq_kind kind,
 /* ------------------------------------------------------------------ */
 
 /*
- * Verify token and burn its jti.  Holds provlock (read) on success: the
- * caller releases it.  NULL after sending the refusal.
+ * Verify token and, with burn, burn its jti (without, the caller passes
+ * it to kd_issue, which burns it with the reservation).  Holds provlock
+ * (read) on success: the caller releases it.  NULL after sending the
+ * refusal.
  */
 static struct ca_token_claims *
 token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
-    const char *tok, enum MHD_Result *ret)
+    const char *tok, int burn, enum MHD_Result *ret)
 {
 	struct ca_token_issuer *iss = NULL;
 	struct ca_token_claims *cl = NULL;
 	struct kr_error e;
+	struct kd_err ke;
 	enum ca_token_err te;
 	time_t now = kr_now();
 	size_t i;
-	enum kr_err rc;
 
 	memset(&e, 0, sizeof(e));
 	pthread_rwlock_rdlock(&s->ca->provlock);
@@ -341,13 +337,9 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 	 * The verifier allows CA_TOKEN_SKEW past exp; so does the replay
 	 * check (the jti is kept an hour past exp anyway).
 	 */
-	if ((rc = ca_store_group_jti_use(s->ca->group, cl->iss, cl->jti,
-	    (time_t)cl->exp, now - CA_TOKEN_SKEW, &e)) != KR_OK) {
-		if (rc == KR_E_AUTH)
-			*ret = send_err(c, q, 401, strstr(e.msg, "expired") ?
-			    "token_expired" : "token_replayed", e.msg, NULL);
-		else
-			*ret = send_err(c, q, 500, "internal", e.msg, NULL);
+	if (burn && kd_jti_burn(s->ca, cl->iss, cl->jti, (time_t)cl->exp,
+	    now - CA_TOKEN_SKEW, &ke) != 0) {
+		*ret = send_kerr(c, q, &ke);
 		goto fail;
 	}
 	return cl;
@@ -483,15 +475,16 @@ fail:
  * that is not goes into bad.
  */
 static int
-csr_names_ok(X509_REQ *csr, const char *const *names, size_t n, char *bad,
-    size_t badsz)
+csr_names_ok(const struct ca_csr *csr, const char *const *names, size_t n,
+    char *bad, size_t badsz)
 {
 	char **want = NULL;
 	size_t nwant = 0, i, j;
 	int ok = 1;
 
 	bad[0] = '\0';
-	if (kd_csr_names(csr, &want, &nwant, bad, badsz) != 0) {
+	if (kd_csr_names(csr->subject, csr->exts, &want, &nwant, bad,
+	    badsz) != 0) {
 		snprintf(bad, badsz, "names that cannot be read");
 		return 0;
 	}
@@ -526,9 +519,9 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 	memset(&is, 0, sizeof(is));
 	if (body_parse(c, q, CA_APIREQ_SIGN, &ar, &ret) != 0)
 		return ret;
-	if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
+	if ((cl = token_check(c, q, s, ar.token, 0, &ret)) == NULL)
 		goto out;
-	/* provlock is held from here. */
+	/* provlock is held from here; the token is burnt by kd_issue. */
 	if ((names = calloc(cl->nsans + 1, sizeof(*names))) == NULL) {
 		ret = send_err(c, q, 500, "internal", "out of memory", NULL);
 		goto unlock;
@@ -538,21 +531,35 @@ ep_sign(struct MHD_Connection *c, struct req *q, struct srv *s)
 		if (strcasecmp(cl->sans[i], cl->sub) != 0)
 			names[n++] = cl->sans[i];
 	if (!csr_names_ok(ar.csr, names, n, bad, sizeof(bad))) {
+		if (kd_jti_burn(s->ca, cl->iss, cl->jti, (time_t)cl->exp,
+		    kr_now() - CA_TOKEN_SKEW, &ke) != 0) {
+			ret = send_kerr(c, q, &ke);
+			goto unlock;
+		}
 		snprintf(msg, sizeof(msg), "the CSR asks for %s, which the "
 		    "token does not name", bad);
 		ret = send_err(c, q, 403, "csr_names", msg, NULL);
 		goto unlock;
 	}
 	memset(&r, 0, sizeof(r));
-	r.pub = X509_REQ_get0_pubkey(ar.csr);
+	r.pub = ar.csr->pub;
+	r.spki = ar.csr->spki;
+	r.spki_len = ar.csr->spki_len;
 	r.names = names;
 	r.nnames = n;
 	r.lifetime = ar.lifetime;
 	r.prov = kd_prov_find(s->ca, cl->iss);
 	r.provname = cl->iss;
+	r.jti = cl->jti;
+	r.jti_exp = (time_t)cl->exp;
+	r.jti_now = kr_now() - CA_TOKEN_SKEW;
 	if (r.prov == NULL) {
-		ret = send_err(c, q, 401, "token_issuer", "the provisioner "
-		    "was removed", NULL);
+		if (kd_jti_burn(s->ca, cl->iss, cl->jti, r.jti_exp, r.jti_now,
+		    &ke) != 0)
+			ret = send_kerr(c, q, &ke);
+		else
+			ret = send_err(c, q, 401, "token_issuer", "the "
+			    "provisioner was removed", NULL);
 		goto unlock;
 	}
 	if (kd_issue(s->ca, &r, &is, &ke) != 0)
@@ -580,9 +587,11 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	struct kr_error e;
 	struct ca_store *st;
 	X509 *x = NULL;
+	unsigned char *spki = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	long long life;
+	int len;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
@@ -605,6 +614,10 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 		life = (long long)(rec.not_after - rec.not_before);
 	memset(&r, 0, sizeof(r));
 	r.pub = X509_get0_pubkey(x);
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) > 0) {
+		r.spki = spki;
+		r.spki_len = (size_t)len;
+	}
 	r.names = (const char *const *)names;
 	r.nnames = n;
 	r.lifetime = life;
@@ -628,6 +641,7 @@ out:
 	kd_issued_clear(&is);
 	kd_names_free(names, n);
 	ca_store_rec_clear(&rec);
+	OPENSSL_free(spki);
 	X509_free(x);
 	ca_apireq_free(&ar);
 	return ret;
@@ -657,7 +671,7 @@ ep_revoke(struct MHD_Connection *c, struct req *q, struct srv *s)
 		goto out;
 	}
 	if (ar.token != NULL) {
-		if ((cl = token_check(c, q, s, ar.token, &ret)) == NULL)
+		if ((cl = token_check(c, q, s, ar.token, 1, &ret)) == NULL)
 			goto out;
 		locked = 1;
 		if (strcmp(cl->sub, ar.serial) != 0) {

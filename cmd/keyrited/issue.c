@@ -247,6 +247,12 @@ kd_ca_load(const char *home, int with_provs, struct kd_ca *ca,
 	(void)n;
 	ca->signer.pub = X509_get0_pubkey(ca->cert);
 	ca->signer.sign = kd_signer_sign;
+	if ((rc = ca_leaf_tmpl_new(ca->cert, ca->signer.pub, &ca->profile,
+	    ca->crl_url, ca->issuer_url, &ca->leaf, err)) != KR_OK ||
+	    (rc = pol_issuer_new(ca->cert, &ca->lint, err)) != KR_OK) {
+		kr_error_prefix(err, "%s/%s", home, KD_CERT);
+		goto fail;
+	}
 	if (with_provs && (rc = kd_provs_load(ca, err)) != KR_OK)
 		goto fail;
 	return KR_OK;
@@ -258,6 +264,8 @@ fail:
 void
 kd_ca_free(struct kd_ca *ca)
 {
+	ca_leaf_tmpl_free(ca->leaf);
+	pol_issuer_free(ca->lint);
 	X509_free(ca->cert);
 	X509_free(ca->root);
 	free(ca->chain_pem);
@@ -268,10 +276,34 @@ kd_ca_free(struct kd_ca *ca)
 	memset(ca, 0, sizeof(*ca));
 }
 
+char *
+kd_der_pem(const uint8_t *der, size_t len)
+{
+	static const char head[] = "-----BEGIN CERTIFICATE-----\n";
+	static const char tail[] = "-----END CERTIFICATE-----\n";
+	char *s, *p;
+	size_t i, n;
+
+	/* 64 characters (48 bytes) a line, as PEM_write_X509 writes. */
+	if ((s = malloc(sizeof(head) + (len + 47) / 48 * 65 + sizeof(tail))) ==
+	    NULL)
+		return NULL;
+	p = s + strlen(head);
+	memcpy(s, head, strlen(head));
+	for (i = 0; i < len; i += 48) {
+		n = len - i < 48 ? len - i : 48;
+		p += EVP_EncodeBlock((unsigned char *)p, der + i, (int)n);
+		*p++ = '\n';
+	}
+	memcpy(p, tail, sizeof(tail));
+	return s;
+}
+
 void
 kd_issued_clear(struct kd_issued *o)
 {
-	X509_free(o->cert);
+	free(o->der);
+	free(o->pem);
 	free(o->serial);
 	memset(o, 0, sizeof(*o));
 }
@@ -292,13 +324,11 @@ name_add(char **v, size_t *n, const char *name, size_t len)
 }
 
 int
-kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
-    size_t othersz)
+kd_csr_names(const X509_NAME *s, const STACK_OF(X509_EXTENSION) *exts,
+    char ***out, size_t *n, char *other, size_t othersz)
 {
-	STACK_OF(X509_EXTENSION) *exts;
 	GENERAL_NAMES *gns = NULL;
 	const GENERAL_NAME *gn;
-	X509_NAME *s = X509_REQ_get_subject_name(r);
 	unsigned char *u;
 	char **v, txt[300];
 	size_t k = 0;
@@ -306,12 +336,10 @@ kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
 
 	*out = NULL;
 	*n = 0;
-	exts = X509_REQ_get_extensions(r);
 	if (exts != NULL) {
 		i = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
 		if (i >= 0)
 			gns = X509V3_EXT_d2i(sk_X509_EXTENSION_value(exts, i));
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}
 	if ((v = calloc((size_t)X509_NAME_entry_count(s) +
 	    (size_t)sk_GENERAL_NAME_num(gns) + 1, sizeof(*v))) == NULL)
@@ -361,23 +389,21 @@ kd_names_free(char **v, size_t n)
 }
 
 /* 3 prefix bytes and 16 random ones: positive, at most 20 octets. */
-static int
-serial_set(X509 *x, const uint8_t prefix[KD_SERIAL_PREFIX_LEN])
+static ASN1_INTEGER *
+serial_new(const uint8_t prefix[KD_SERIAL_PREFIX_LEN])
 {
 	uint8_t b[KD_SERIAL_PREFIX_LEN + 16];
-	ASN1_INTEGER *ai;
+	ASN1_INTEGER *ai = NULL;
 	BIGNUM *bn;
-	int ok = 0;
 
 	memcpy(b, prefix, KD_SERIAL_PREFIX_LEN);
-	randombytes_buf(b + KD_SERIAL_PREFIX_LEN, 16);
-	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL &&
-	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) != NULL) {
-		ok = X509_set_serialNumber(x, ai) == 1;
-		ASN1_INTEGER_free(ai);
-	}
+	/* OpenSSL's CSPRNG: no system call per serial. */
+	if (RAND_bytes(b + KD_SERIAL_PREFIX_LEN, 16) != 1)
+		return NULL;
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL)
+		ai = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
-	return ok;
+	return ai;
 }
 
 static int
@@ -409,22 +435,71 @@ sans_json(const char *const *names, size_t n)
 }
 
 int
+kd_jti_burn(struct kd_ca *ca, const char *prov, const char *jti, time_t exp,
+    time_t now, struct kd_err *ke)
+{
+	struct kr_error e;
+	enum kr_err rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = ca_store_group_jti_use(ca->group, prov, jti, exp, now,
+	    &e)) == KR_OK)
+		return 0;
+	if (rc == KR_E_AUTH)
+		return refuse_err(ke, 401, strstr(e.msg, "expired") ?
+		    "token_expired" : "token_replayed", &e);
+	return refuse_err(ke, 500, "internal", &e);
+}
+
+static int issue(struct kd_ca *, const struct kd_issue_req *,
+    struct kd_sign_ctx *, struct kd_issued *, struct kd_err *);
+
+int
 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
     struct kd_err *ke)
 {
-	const char **dns = NULL, **ip = NULL;
-	struct ca_leaf_req lr;
-	struct ca_store_rec rec;
 	struct kd_sign_ctx ctx;
+	struct kd_err k2;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.id = -1;
+	ctx.jti = r->jti;
+	ctx.jti_exp = r->jti_exp;
+	ctx.jti_now = r->jti_now;
+	rc = issue(ca, r, &ctx, out, ke);
+	if (ctx.busy)
+		ca_store_group_busy(ca->group, -1);
+	if (rc == 0)
+		return 0;
+	/*
+	 * Refused before the reservation that burns the token: burn it
+	 * now, and a used or expired token is the refusal.
+	 */
+	if (r->jti != NULL && !ctx.jti_tried &&
+	    kd_jti_burn(ca, r->provname, r->jti, r->jti_exp, r->jti_now,
+	    &k2) != 0)
+		*ke = k2;
+	return -1;
+}
+
+static int
+issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
+    struct kd_issued *out, struct kd_err *ke)
+{
+	const char **dns = NULL, **ip = NULL, *cn;
+	struct ca_leaf_der_req lr;
+	struct ca_store_rec rec;
 	struct ca_signer signer;
 	struct kr_error e;
-	X509 *tbs = NULL, *cert = NULL;
-	unsigned char *der = NULL;
+	ASN1_INTEGER *serial = NULL;
+	unsigned char *spki = NULL;
+	uint8_t *tbs = NULL;
 	char subject[300], *sans = NULL;
 	time_t now = kr_now(), na;
 	long long life, cap;
-	size_t i, ndns = 0, nip = 0;
-	int derlen, ret = -1;
+	size_t i, ndns = 0, nip = 0, tbslen = 0;
+	int n, ret = -1;
 	enum kr_err rc;
 
 	memset(out, 0, sizeof(*out));
@@ -481,23 +556,41 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 	}
 	out->lifetime = life;
 
-	memset(&lr, 0, sizeof(lr));
-	lr.pub = r->pub;
 	/*
 	 * The CN repeats the first DNS name, for old software; never an IP
 	 * address, which verifiers would check as a DNS name against the
 	 * constraints.  No DNS name (or a long one): an empty subject.
 	 */
-	lr.cn = ndns > 0 && strlen(dns[0]) <= 64 ? dns[0] : NULL;
+	cn = ndns > 0 && strlen(dns[0]) <= 64 ? dns[0] : NULL;
+	if ((serial = serial_new(ca->cfg.serial_prefix)) == NULL ||
+	    (out->serial = ca_serial_hex(serial)) == NULL ||
+	    (sans = sans_json(r->names, r->nnames)) == NULL) {
+		kd_refuse(ke, 500, "internal", "out of memory");
+		goto out;
+	}
+	memset(&lr, 0, sizeof(lr));
+	lr.pub = r->pub;
+	lr.spki = r->spki;
+	lr.spki_len = r->spki_len;
+	if (lr.spki == NULL) {
+		if ((n = i2d_PUBKEY(r->pub, &spki)) <= 0) {
+			ERR_clear_error();
+			kd_refuse(ke, 400, "bad_csr", "the key cannot be "
+			    "encoded");
+			goto out;
+		}
+		lr.spki = spki;
+		lr.spki_len = (size_t)n;
+	}
+	lr.cn = cn;
 	lr.dns = dns;
 	lr.ndns = ndns;
 	lr.ip = ip;
 	lr.nip = nip;
 	lr.validity = life;
-	lr.crl_url = ca->crl_url;
-	lr.issuer_url = ca->issuer_url;
-	if ((rc = ca_leaf_build(&lr, ca->cert, &ca->profile, now, &tbs, &e)) !=
-	    KR_OK) {
+	lr.serial = serial;
+	if ((rc = ca_leaf_tbs(ca->leaf, &lr, now, &tbs, &tbslen,
+	    &out->not_before, &out->not_after, &e)) != KR_OK) {
 		if (rc == KR_E_POLICY)
 			refuse_err(ke, 403, "policy", &e);
 		else if (rc == KR_E_USAGE || rc == KR_E_PARSE ||
@@ -507,71 +600,73 @@ kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 			refuse_err(ke, 500, "internal", &e);
 		goto out;
 	}
-	if (!serial_set(tbs, ca->cfg.serial_prefix) ||
-	    (out->serial = ca_serial_hex(X509_get0_serialNumber(tbs))) ==
-	    NULL || (sans = sans_json(r->names, r->nnames)) == NULL) {
-		kd_refuse(ke, 500, "internal", "out of memory");
+	/* The linter on the very bytes that will be signed. */
+	if ((rc = pol_lint_tbs(&ca->profile, ca->lint, tbs, tbslen, now,
+	    &e)) != KR_OK) {
+		refuse_err(ke, rc == KR_E_POLICY ? 403 : 500, rc ==
+		    KR_E_POLICY ? "policy" : "internal", &e);
 		goto out;
 	}
-	snprintf(subject, sizeof(subject), "%s%s", lr.cn ? "CN=" : "",
-	    lr.cn ? lr.cn : "");
+	snprintf(subject, sizeof(subject), "%s%s", cn ? "CN=" : "",
+	    cn ? cn : "");
 	memset(&rec, 0, sizeof(rec));
 	rec.issuer_kid = ca->kid;
 	rec.serial = out->serial;
 	rec.subject = subject;
 	rec.sans = sans;
-	ca_time_from_asn1(X509_get0_notBefore(tbs), &rec.not_before);
-	ca_time_from_asn1(X509_get0_notAfter(tbs), &rec.not_after);
+	rec.not_before = out->not_before;
+	rec.not_after = out->not_after;
 	rec.provisioner = r->provname;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.signers = ca->signers;
-	ctx.group = ca->group;
-	ctx.rec = &rec;
-	ctx.now = now;
-	ctx.id = -1;
+	ctx->signers = ca->signers;
+	ctx->group = ca->group;
+	ctx->rec = &rec;
+	ctx->now = now;
 	signer = ca->signer;
-	signer.arg = &ctx;
-	if ((rc = ca_sign_cert(tbs, &signer, &ca->profile, ca->cert, now,
-	    &cert, &e)) != KR_OK) {
-		if (ctx.id >= 0)
-			(void)ca_store_group_abandon(ca->group, ctx.id,
+	signer.arg = ctx;
+	/*
+	 * From here the store is written within microseconds (the
+	 * reservation, then, a signature later, the commit): say so, so
+	 * that a group about to commit waits for these writes.
+	 */
+	ca_store_group_busy(ca->group, 1);
+	ctx->busy = 1;
+	/* The reservation (and the token's burning) is kd_signer_sign's. */
+	if ((rc = ca_leaf_sign(ca->leaf, &signer, tbs, tbslen, &out->der,
+	    &out->der_len, &e)) != KR_OK) {
+		/* (A failed reservation leaves id 0: rowids start at 1.) */
+		if (ctx->id > 0)
+			(void)ca_store_group_abandon(ca->group, ctx->id,
 			    &(struct kr_error){0});
-		if (rc == KR_E_POLICY && ctx.id < 0)
-			refuse_err(ke, 403, "policy", &e);
-		else {
-			fprintf(stderr, "keyrited: issuing %s: %s\n",
-			    out->serial, e.msg);
-			refuse_err(ke, rc == KR_E_IO ? 503 : 500, rc ==
-			    KR_E_IO ? "unavailable" : "internal", &e);
+		if (rc == KR_E_AUTH && ctx->id <= 0 && ctx->jti_tried) {
+			refuse_err(ke, 401, strstr(e.msg, "expired") ?
+			    "token_expired" : "token_replayed", &e);
+			goto out;
 		}
-		goto out;
-	}
-	if ((derlen = i2d_X509(cert, &der)) <= 0) {
-		(void)ca_store_group_abandon(ca->group, ctx.id,
-		    &(struct kr_error){0});
-		kd_refuse(ke, 500, "internal", "cannot encode the "
-		    "certificate");
+		fprintf(stderr, "keyrited: issuing %s: %s\n", out->serial,
+		    e.msg);
+		refuse_err(ke, rc == KR_E_IO ? 503 : 500, rc == KR_E_IO ?
+		    "unavailable" : "internal", &e);
 		goto out;
 	}
 	/* Durable before anyone sees it. */
-	if (ca_store_group_commit(ca->group, ctx.id, der, (size_t)derlen,
+	if (ca_store_group_commit(ca->group, ctx->id, out->der, out->der_len,
 	    &e) != KR_OK) {
 		fprintf(stderr, "keyrited: committing %s: %s\n", out->serial,
 		    e.msg);
 		refuse_err(ke, 500, "internal", &e);
 		goto out;
 	}
-	out->cert = cert;
-	cert = NULL;
+	if ((out->pem = kd_der_pem(out->der, out->der_len)) == NULL) {
+		kd_refuse(ke, 500, "internal", "out of memory");
+		goto out;
+	}
 	ret = 0;
 out:
-	if (ret != 0) {
-		free(out->serial);
-		out->serial = NULL;
-	}
-	OPENSSL_free(der);
-	X509_free(tbs);
-	X509_free(cert);
+	if (ret != 0)
+		kd_issued_clear(out);
+	ASN1_INTEGER_free(serial);
+	OPENSSL_free(spki);
+	free(tbs);
 	free(sans);
 	free(dns);
 	free(ip);
@@ -957,7 +1052,7 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	}
 	BIO_get_mem_ptr(b, &m);
 	if ((*key_pem = calloc(1, m->length + 1)) == NULL ||
-	    (*cert_pem = kd_cert_pem(is.cert)) == NULL) {
+	    (*cert_pem = strdup(is.pem)) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -967,9 +1062,7 @@ kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem
 	    (rc = kr_file_write(cpath, *cert_pem, strlen(*cert_pem), 0644, 1,
 	    err)) != KR_OK)
 		goto out;
-	ca_time_from_asn1(X509_get0_notBefore(is.cert), &nb);
-	ca_time_from_asn1(X509_get0_notAfter(is.cert), &na);
-	*renew_at = serving_renew_at(ca, nb, na);
+	*renew_at = serving_renew_at(ca, is.not_before, is.not_after);
 	rc = KR_OK;
 out:
 	if (rc != KR_OK) {

@@ -20,6 +20,7 @@
 #include "ca/provisioner.h"
 #include "ca/store.h"
 #include "ca/token.h"
+#include "policy/lint.h"
 #include "policy/profile.h"
 
 #define KD_CONFIG	"keyrited.yaml"
@@ -126,6 +127,11 @@ struct kd_sign_ctx {
 	struct ca_store_rec	*rec;
 	time_t			 now;
 	int64_t			 id;	/* -1 until reserved */
+	/* With jti set, the token is burnt in the reservation's write. */
+	const char		*jti;
+	time_t			 jti_exp, jti_now;
+	int			 jti_tried;	/* that write was tried */
+	int			 busy;		/* ca_store_group_busy'd */
 };
 /* ca_signer.sign: arg is a struct kd_sign_ctx. */
 enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
@@ -134,6 +140,8 @@ enum kr_err	 kd_signer_sign(void *arg, const EVP_MD *md,
 
 /* One certificate in PEM, malloc'd; NULL when out of memory. */
 char		*kd_cert_pem(X509 *x);
+/* The same from its DER, without parsing it. */
+char		*kd_der_pem(const uint8_t *der, size_t len);
 
 /* The subjectKeyIdentifier of x in lower-case hex; 0 if it has none. */
 int		 kd_kid_hex(X509 *x, char *buf, size_t sz);
@@ -156,6 +164,8 @@ struct kd_ca {
 	char			*root_pem;
 	char			 kid[64];	/* intermediate SKI, hex */
 	struct pol_profile	 profile;
+	struct ca_leaf_tmpl	*leaf;		/* what every leaf shares */
+	struct pol_issuer	*lint;		/* the intermediate, to lint */
 	struct ca_signer	 signer;
 	struct kd_signers	*signers;
 	struct ca_store_group	*group;		/* issuance writes */
@@ -184,30 +194,54 @@ int		 kd_prov_reserved(const char *name);
 /* One issuance: the certificate for pub with names, under policy. */
 struct kd_issue_req {
 	EVP_PKEY		*pub;
+	const uint8_t		*spki;		/* pub's DER; NULL: encoded */
+	size_t			 spki_len;
 	const char *const	*names;		/* names[0] is the CN */
 	size_t			 nnames;
 	long long		 lifetime;	/* 0: the default */
 	const struct ca_prov	*prov;		/* NULL: local admin */
 	const char		*provname;	/* recorded in the store */
+	/*
+	 * The provisioner token's id, NULL for none: burnt (store.h,
+	 * ca_store_jti_use at jti_now, valid until jti_exp) in the same
+	 * durable write as the reservation, or, when the request is
+	 * refused before that, on the way out; a used or expired token is
+	 * then what the refusal says (401).
+	 */
+	const char		*jti;
+	time_t			 jti_exp, jti_now;
 };
 struct kd_issued {
-	X509		*cert;
+	uint8_t		*der;		/* the certificate */
+	size_t		 der_len;
+	char		*pem;
+	time_t		 not_before, not_after;
 	char		*serial;
 	long long	 lifetime;	/* what it got */
 	int		 capped;
 };
 int		 kd_issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_issued *out,
 		     struct kd_err *ke);
+/*
+ * Burn provisioner prov's token jti (see kd_issue_req) for a request
+ * refused without kd_issue: 0, or -1 and ke the refusal (401
+ * token_replayed or token_expired, 500 internal).
+ */
+int		 kd_jti_burn(struct kd_ca *ca, const char *prov,
+		     const char *jti, time_t exp, time_t now,
+		     struct kd_err *ke);
 void		 kd_issued_clear(struct kd_issued *);
 
 /*
- * The names a CSR asks for: every CN, then its DNS and IP SANs, each
+ * The names a CSR asks for (its subject and requested extensions): every
+ * CN, then its DNS and IP SANs, each
  * once (ASCII case ignored).  A SAN of another kind is left out, and the
  * first such one, as text, goes into other (when not NULL).  0, or -1
  * when out of memory; free *out with kd_names_free.
  */
-int		 kd_csr_names(X509_REQ *r, char ***out, size_t *n, char *other,
-		     size_t othersz);
+int		 kd_csr_names(const X509_NAME *subject,
+		     const STACK_OF(X509_EXTENSION) *exts, char ***out,
+		     size_t *n, char *other, size_t othersz);
 void		 kd_names_free(char **v, size_t n);
 
 /*

@@ -199,8 +199,14 @@ kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
 	if (c->group != NULL && c->rec != NULL && c->id < 0) {
 		c->rec->tbs = msg;
 		c->rec->tbs_len = len;
-		rc = ca_store_group_reserve(c->group, c->rec, c->now, &c->id,
-		    err);
+		if (c->jti != NULL) {
+			c->jti_tried = 1;
+			rc = ca_store_group_reserve_jti(c->group, c->rec,
+			    c->now, c->jti, c->jti_exp, c->jti_now, &c->id,
+			    err);
+		} else
+			rc = ca_store_group_reserve(c->group, c->rec, c->now,
+			    &c->id, err);
 		c->rec->tbs = NULL;
 		if (rc != KR_OK)
 			return rc;

@@ -133,6 +133,23 @@ sign_refused() {
 	[[ "$body" == *"already used"* ]]
 }
 
+@test "sign: a token spent on a refused request stays spent (401 token_replayed)" {
+	# Refused before issuance (the CSR's names), then within it (a name
+	# the provisioner does not allow): either way the token is burnt
+	# and a second try with it, whatever it asks, is a replay.
+	csr x "/CN=x.web.lab.internal"
+	csr y "/CN=y.web.lab.internal"
+	tok=$(kd_token web y.web.lab.internal)
+	sign_refused 403 csr_names x.csr "$tok"
+	sign_refused 401 token_replayed y.csr "$tok"
+	csr d "/CN=x.db.lab.internal"
+	tok=$(kd_token web x.db.lab.internal)
+	sign_refused 403 name_not_allowed d.csr "$tok"
+	sign_refused 401 token_replayed d.csr "$tok"
+	# A replayed token is a replay even when its request is bad too.
+	sign_refused 401 token_replayed x.csr "$tok"
+}
+
 @test "sign: an expired token is refused (401 token_expired)" {
 	csr x "/CN=x.web.lab.internal"
 	tok=$(KEYRITE_NOW=$(( $(date +%s) - 900 )) kd_token web x.web.lab.internal)

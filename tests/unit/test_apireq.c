@@ -16,7 +16,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "../../ca/apireq.h"
 
@@ -231,12 +233,106 @@ test_bad(void **state)
 	free(big);
 }
 
+/* A CSR for k (CN and one DNS SAN), signed with md (NULL: PSS). */
+static X509_REQ *
+csr_for(EVP_PKEY *k, const EVP_MD *md, int pss)
+{
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_REQ *r = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pc = NULL;
+
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"b.web.lab.internal", -1, -1, 0);
+	X509_REQ_set_subject_name(r, n);
+	X509_REQ_set_pubkey(r, k);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+	    NID_subject_alt_name, "DNS:b.web.lab.internal"));
+	X509_REQ_add_extensions(r, exts);
+	assert_int_equal(EVP_DigestSignInit(mc, &pc, md, NULL, k), 1);
+	if (pss)
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc,
+		    RSA_PKCS1_PSS_PADDING), 1);
+	assert_true(X509_REQ_sign_ctx(r, mc) > 0);
+	EVP_MD_CTX_free(mc);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(n);
+	return r;
+}
+
+/*
+ * The request is read from its DER: the key decoded from its SPKI
+ * bytes, the names and requested extensions, the signature checked for
+ * ECDSA and RSA (PKCS#1 v1.5 here, PSS by OpenSSL's own verifier).
+ */
+static void
+test_csr_fields(void **state)
+{
+	EVP_PKEY *keys[2] = { EVP_EC_gen("P-384"), EVP_RSA_gen(2048) };
+	struct ca_csr *c = NULL;
+	struct ca_apireq_err e;
+	X509_REQ *r;
+	unsigned char *der = NULL, *spki = NULL;
+	char *pem;
+	size_t i;
+	int len, n;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		r = csr_for(keys[i > 0], EVP_sha384(), i == 2);
+		pem = req_pem(r);
+		if (ca_apireq_csr(pem, strlen(pem), &c, &e) != 0)
+			fail_msg("csr %zu: %s", i, e.msg);
+		assert_int_equal(EVP_PKEY_eq(c->pub, keys[i > 0]), 1);
+		n = i2d_PUBKEY(keys[i > 0], &spki);
+		assert_int_equal(c->spki_len, (size_t)n);
+		assert_memory_equal(c->spki, spki, (size_t)n);
+		assert_int_equal(X509_NAME_cmp(c->subject,
+		    X509_REQ_get_subject_name(r)), 0);
+		assert_non_null(c->exts);
+		assert_true(X509v3_get_ext_by_NID(c->exts,
+		    NID_subject_alt_name, -1) >= 0);
+		len = i2d_X509_REQ(r, &der);
+		assert_int_equal(c->der_len, (size_t)len);
+		ca_csr_free(c);
+		c = NULL;
+		OPENSSL_free(spki);
+		spki = NULL;
+		OPENSSL_free(der);
+		der = NULL;
+		free(pem);
+		X509_REQ_free(r);
+	}
+	/* A byte after the request's SEQUENCE, inside the PEM: refused. */
+	r = csr_for(keys[0], EVP_sha256(), 0);
+	len = i2d_X509_REQ(r, &der);
+	der = OPENSSL_realloc(der, (size_t)len + 1);
+	der[len] = 0;
+	{
+		BIO *b = BIO_new(BIO_s_mem());
+		BUF_MEM *m;
+
+		PEM_write_bio(b, PEM_STRING_X509_REQ, "", der, len + 1);
+		BIO_get_mem_ptr(b, &m);
+		assert_int_equal(ca_apireq_csr(m->data, m->length, &c, &e),
+		    -1);
+		assert_string_equal(e.code, "bad_csr");
+		BIO_free(b);
+	}
+	OPENSSL_free(der);
+	X509_REQ_free(r);
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(keys[1]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_csr_fields),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -953,6 +953,171 @@ test_leaf_issued_and_chain_verifies(void **state)
 	X509_REQ_free(lcsr);
 }
 
+/*
+ * ca_leaf_tbs's TBS against ca_leaf_build's for the same request, made
+ * the same way ca_sign_cert makes it (the serial set, signed by a key
+ * of the issuer's type, re-encoded): byte for byte.  Then it lints, it
+ * signs into a certificate that chains, and its refusals are
+ * ca_leaf_build's.
+ */
+static void
+leaf_der_case(struct world *w, X509 *ic, const struct ca_leaf_tmpl *t,
+    const char *cn, const char **dns, size_t ndns, const char **ip,
+    size_t nip, struct pol_issuer *pi)
+{
+	struct ca_leaf_req r;
+	struct ca_leaf_der_req dr;
+	struct ca_signer s;
+	struct kr_error err;
+	ASN1_INTEGER *serial = NULL;
+	X509 *tbs = NULL, *leaf;
+	unsigned char *want = NULL, *spki = NULL;
+	const unsigned char *p;
+	uint8_t *got = NULL, *der = NULL;
+	size_t gotlen = 0, derlen = 0;
+	time_t nb, na, xt;
+	int wantlen, spkilen;
+
+	memset(&r, 0, sizeof(r));
+	r.pub = w->leaf_key;
+	r.cn = cn;
+	r.dns = dns;
+	r.ndns = ndns;
+	r.ip = ip;
+	r.nip = nip;
+	r.validity = 7 * DAY;
+	r.crl_url = "http://pki.lab.internal/int.crl";
+	r.issuer_url = "http://pki.lab.internal/int.crt";
+	expect_ok(ca_leaf_build(&r, ic, &w->leaf_p, T0, &tbs, &err), &err);
+	expect_ok(ca_serial_new(&serial, &err), &err);
+	assert_int_equal(X509_set_serialNumber(tbs, serial), 1);
+	assert_true(X509_sign(tbs, w->leaf_key, EVP_sha256()) > 0);
+	assert_true((wantlen = i2d_re_X509_tbs(tbs, &want)) > 0);
+
+	spkilen = i2d_PUBKEY(w->leaf_key, &spki);
+	assert_true(spkilen > 0);
+	memset(&dr, 0, sizeof(dr));
+	dr.pub = w->leaf_key;
+	dr.spki = spki;
+	dr.spki_len = (size_t)spkilen;
+	dr.cn = cn;
+	dr.dns = dns;
+	dr.ndns = ndns;
+	dr.ip = ip;
+	dr.nip = nip;
+	dr.validity = 7 * DAY;
+	dr.serial = serial;
+	expect_ok(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na, &err),
+	    &err);
+	assert_int_equal(gotlen, (size_t)wantlen);
+	assert_memory_equal(got, want, gotlen);
+	ca_time_from_asn1(X509_get0_notBefore(tbs), &xt);
+	assert_int_equal(nb, xt);
+	ca_time_from_asn1(X509_get0_notAfter(tbs), &xt);
+	assert_int_equal(na, xt);
+
+	expect_ok(pol_lint_tbs(&w->leaf_p, pi, got, gotlen, T0, &err), &err);
+	ca_signer_soft(&s, w->int_key);
+	expect_ok(ca_leaf_sign(t, &s, got, gotlen, &der, &derlen, &err), &err);
+	p = der;
+	leaf = d2i_X509(NULL, &p, (long)derlen);
+	assert_non_null(leaf);
+	assert_ptr_equal(p, der + derlen);
+	assert_true(chain_verifies(w->root, ic, leaf, T0));
+	expect_ok(pol_lint_cert(&w->leaf_p, leaf, ic, T0, &err), &err);
+	X509_free(leaf);
+	free(der);
+	free(got);
+	OPENSSL_free(want);
+	OPENSSL_free(spki);
+	ASN1_INTEGER_free(serial);
+	X509_free(tbs);
+}
+
+static void
+test_leaf_der_matches_leaf_build(void **state)
+{
+	static const char *dns[] = { "www.lab.internal", "API.lab.internal" };
+	static const char *ip[] = { "10.2.3.4", "10.9.9.9" };
+	static const char *evil[] = { "www.evil.com" };
+	static const char *bad[] = { "-x.lab.internal" };
+	struct world *w = *state;
+	struct ca_leaf_tmpl *t = NULL;
+	struct ca_leaf_der_req dr;
+	struct pol_issuer *pi = NULL;
+	struct ca_signer s;
+	struct kr_error err;
+	X509_REQ *icsr = make_csr(w->int_key, "CN=Lab CA", NULL);
+	X509 *tbs = NULL, *ic;
+	ASN1_INTEGER *serial = NULL;
+	unsigned char *spki = NULL;
+	uint8_t *got = NULL, *der = NULL;
+	size_t gotlen = 0, derlen = 0;
+	time_t nb, na;
+	int spkilen;
+
+	expect_ok(ca_intermediate_build(icsr, w->root, &w->int_p, 0, NULL, T0,
+	    &tbs, &err), &err);
+	ic = sign_int(w, tbs, T0);
+	X509_free(tbs);
+	expect_ok(ca_leaf_tmpl_new(ic, w->int_key, &w->leaf_p,
+	    "http://pki.lab.internal/int.crl",
+	    "http://pki.lab.internal/int.crt", &t, &err), &err);
+	expect_ok(pol_issuer_new(ic, &pi, &err), &err);
+	/* A CN and names; no CN (empty subject, critical SAN); IPs only. */
+	leaf_der_case(w, ic, t, "www.lab.internal", dns, 2, ip, 1, pi);
+	leaf_der_case(w, ic, t, NULL, dns, 1, ip, 2, pi);
+	leaf_der_case(w, ic, t, NULL, NULL, 0, ip, 1, pi);
+
+	/* The same refusals as ca_leaf_build. */
+	spkilen = i2d_PUBKEY(w->leaf_key, &spki);
+	expect_ok(ca_serial_new(&serial, &err), &err);
+	memset(&dr, 0, sizeof(dr));
+	dr.pub = w->leaf_key;
+	dr.spki = spki;
+	dr.spki_len = (size_t)spkilen;
+	dr.dns = evil;
+	dr.ndns = 1;
+	dr.validity = DAY;
+	dr.serial = serial;
+	assert_int_equal(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na,
+	    &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "www.evil.com"));
+	assert_null(got);
+	dr.dns = bad;
+	assert_int_equal(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na,
+	    &err), KR_E_USAGE);
+	dr.dns = dns;
+	dr.validity = 3650 * DAY;
+	assert_int_equal(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na,
+	    &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "lint: validity-max"));
+	dr.validity = DAY;
+	dr.spki_len--;
+	assert_int_equal(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na,
+	    &err), KR_E_PARSE);
+	dr.spki_len++;
+	dr.pub = NULL;
+	assert_int_equal(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na,
+	    &err), KR_E_PARSE);
+	dr.pub = w->leaf_key;
+
+	/* A signer with another key is refused before it signs. */
+	expect_ok(ca_leaf_tbs(t, &dr, T0, &got, &gotlen, &nb, &na, &err),
+	    &err);
+	ca_signer_soft(&s, w->leaf_key);
+	assert_int_equal(ca_leaf_sign(t, &s, got, gotlen, &der, &derlen,
+	    &err), KR_E_VERIFY);
+	assert_null(der);
+	free(got);
+	pol_issuer_free(pi);
+	ca_leaf_tmpl_free(t);
+	OPENSSL_free(spki);
+	ASN1_INTEGER_free(serial);
+	X509_free(ic);
+	X509_REQ_free(icsr);
+}
+
 static ASN1_INTEGER *
 int_of(long v)
 {
@@ -1305,6 +1470,7 @@ main(void)
 		cmocka_unit_test(test_csr_san_outside_refused),
 		cmocka_unit_test(test_validity_limits),
 		cmocka_unit_test(test_leaf_issued_and_chain_verifies),
+		cmocka_unit_test(test_leaf_der_matches_leaf_build),
 		cmocka_unit_test(test_crl_built_signed_and_linted),
 		cmocka_unit_test(test_load_and_write),
 		cmocka_unit_test(test_inspect),

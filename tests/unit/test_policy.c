@@ -17,6 +17,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
@@ -1362,6 +1363,33 @@ profile_of(const struct lint_case *c)
 	return &F.p_server;
 }
 
+/*
+ * pol_lint_tbs on x's TBS (the DER signed) under issuer gives what
+ * pol_lint_cert gave for c: the same rules see the same fields.
+ */
+static void
+lint_tbs_same(const struct lint_case *c, X509 *x, X509 *iss)
+{
+	struct pol_issuer *pi = NULL;
+	struct kr_error err;
+	unsigned char *tbs = NULL;
+	int len;
+	enum kr_err rc;
+
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(pol_issuer_new(iss, &pi, &err), KR_OK);
+	assert_true((len = i2d_re_X509_tbs(x, &tbs)) > 0);
+	rc = pol_lint_tbs(profile_of(c), pi, tbs, (size_t)len, F.now, &err);
+	if (c->want == NULL && rc != KR_OK)
+		fail_msg("case '%s' (DER) must pass: %s", c->what, err.msg);
+	if (c->want != NULL && (rc != KR_E_POLICY ||
+	    strstr(err.msg, c->want) == NULL))
+		fail_msg("case '%s' (DER): rc %d, message '%s'; wanted '%s'",
+		    c->what, rc, err.msg, c->want);
+	OPENSSL_free(tbs);
+	pol_issuer_free(pi);
+}
+
 static void
 test_lint_cert_table(void **state)
 {
@@ -1377,14 +1405,89 @@ test_lint_cert_table(void **state)
 		x = build_case(c, &iss);
 		memset(&err, 0, sizeof(err));
 		rc = pol_lint_cert(profile_of(c), x, iss, F.now, &err);
-		X509_free(x);
 		if (c->want == NULL && rc != KR_OK)
 			fail_msg("case '%s' must pass: %s", c->what, err.msg);
 		if (c->want != NULL && (rc != KR_E_POLICY ||
 		    strstr(err.msg, c->want) == NULL))
 			fail_msg("case '%s': rc %d, message '%s'; wanted '%s'",
 			    c->what, rc, err.msg, c->want);
+		/* An issued one's TBS as DER: the same verdict. */
+		if (iss != NULL)
+			lint_tbs_same(c, x, iss);
+		X509_free(x);
 	}
+}
+
+/* The DER entry's own refusals, and its fast key decoder. */
+static void
+test_lint_tbs_der(void **state)
+{
+	EVP_PKEY *const keys[] = { F.k_leaf, F.k_root, F.k_rsa2048, F.k_p521 };
+	struct pol_issuer *pi = NULL;
+	struct kr_error err;
+	unsigned char *tbs = NULL, *spki = NULL, *bad;
+	const unsigned char *p;
+	EVP_PKEY *k, *want;
+	size_t i;
+	int len, n;
+
+	(void)state;
+	assert_int_equal(pol_issuer_new(F.inter, &pi, &err), KR_OK);
+	assert_true((len = i2d_re_X509_tbs(F.leaf, &tbs)) > 0);
+	assert_int_equal(pol_lint_tbs(&F.p_server, pi, tbs, (size_t)len,
+	    F.now, &err), KR_OK);
+	/* Truncated, trailing bytes, a long form where short would do. */
+	assert_int_equal(pol_lint_tbs(&F.p_server, pi, tbs, (size_t)len - 1,
+	    F.now, &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "lint: encoding:"));
+	assert_non_null(bad = malloc((size_t)len + 2));
+	memcpy(bad, tbs, (size_t)len);
+	bad[len] = 0x05;
+	bad[len + 1] = 0x00;
+	assert_int_equal(pol_lint_tbs(&F.p_server, pi, bad, (size_t)len + 2,
+	    F.now, &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "lint: encoding:"));
+	/* The serial's INTEGER, 02 len, as 02 81 len: not DER. */
+	memcpy(bad, tbs, (size_t)len);
+	for (n = 0; n < len - 2 && !(bad[n] == 0x02 && bad[n + 1] == 0x10);
+	    n++)
+		;
+	assert_true(n < len - 2);
+	memmove(bad + n + 2, bad + n + 1, (size_t)(len - n - 1));
+	bad[n + 1] = 0x81;
+	assert_int_equal(pol_lint_tbs(&F.p_server, pi, bad, (size_t)len + 1,
+	    F.now, &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "lint: encoding:"));
+	free(bad);
+	/* A leaf is not an issuer. */
+	pol_issuer_free(pi);
+	assert_int_equal(pol_issuer_new(F.leaf, &pi, &err), KR_OK);
+	assert_int_equal(pol_lint_tbs(&F.p_server, pi, tbs, (size_t)len,
+	    F.now, &err), KR_E_POLICY);
+	pol_issuer_free(pi);
+	OPENSSL_free(tbs);
+
+	/* The fast decoder gives the key d2i_PUBKEY gives, or nothing. */
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		n = i2d_PUBKEY(keys[i], &spki);
+		assert_true(n > 0);
+		p = spki;
+		want = d2i_PUBKEY(NULL, &p, n);
+		k = pol_pubkey_from_spki(spki, (size_t)n);
+		assert_non_null(k);
+		assert_int_equal(EVP_PKEY_eq(k, want), 1);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(want);
+		assert_null(pol_pubkey_from_spki(spki, (size_t)n - 1));
+		if (i == 0) {
+			/* P-256: a point off the curve is refused. */
+			spki[n - 1] ^= 0x01;
+			assert_null(pol_pubkey_from_spki(spki, (size_t)n));
+		}
+		OPENSSL_free(spki);
+		spki = NULL;
+	}
+	ERR_clear_error();
 }
 
 /* The fixtures themselves pass, and the linter is deterministic. */
@@ -1967,6 +2070,7 @@ main(void)
 		cmocka_unit_test(test_profile_defaults),
 		cmocka_unit_test(test_lint_fixtures),
 		cmocka_unit_test(test_lint_cert_table),
+		cmocka_unit_test(test_lint_tbs_der),
 		cmocka_unit_test(test_name_permitted),
 		cmocka_unit_test(test_lint_crl_table),
 	};

@@ -711,6 +711,47 @@ test_schema_guards(void **state)
 	sqlite3_close(db);
 }
 
+/* The group's reservation that burns a token: both, or neither. */
+static void
+test_group_reserve_jti(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store_group *g = NULL;
+	struct ca_store *st = NULL;
+	struct ca_store_rec r = mkrec(KID, "7777", NOW, NOW + DAY), got;
+	struct kr_error err;
+	uint8_t *der;
+	size_t len;
+	int64_t id = 0;
+
+	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	assert_int_equal(ca_store_group_reserve_jti(g, &r, NOW, "tok-1",
+	    NOW + 300, NOW, &id, &err), KR_OK);
+	assert_true(id > 0);
+	assert_true(mkcert(f->key, "7777", NOW, NOW + DAY, KID, &der, &len));
+	assert_int_equal(ca_store_group_commit(g, id, der, len, &err), KR_OK);
+	free(der);
+	/* The token again, for another serial: refused, nothing reserved. */
+	r = mkrec(KID, "7778", NOW, NOW + DAY);
+	assert_int_equal(ca_store_group_reserve_jti(g, &r, NOW, "tok-1",
+	    NOW + 300, NOW + 1, &id, &err), KR_E_AUTH);
+	assert_non_null(strstr(err.msg, "token already used"));
+	/* Expired: refused the same way. */
+	assert_int_equal(ca_store_group_reserve_jti(g, &r, NOW, "tok-2",
+	    NOW - 1, NOW, &id, &err), KR_E_AUTH);
+	assert_non_null(strstr(err.msg, "token expired"));
+	ca_store_group_close(g);
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	assert_int_equal(ca_store_get(st, KID, "7778", &got, &err),
+	    KR_E_NOTFOUND);
+	/* Burnt for good (its provisioner is the record's). */
+	assert_int_equal(ca_store_jti_use(st, "ops", "tok-1", NOW + 300,
+	    NOW + 2, &err), KR_E_AUTH);
+	assert_int_equal(ca_store_jti_use(st, "ops", "tok-2", NOW + 300,
+	    NOW, &err), KR_OK);
+	ca_store_close(st);
+}
+
 static void
 test_jti_used_once(void **state)
 {
@@ -1184,6 +1225,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_guards, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_jti_used_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_reserve_jti, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tidy_certificates, setup,
 		    teardown),
