@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "ca/acme.h"
 #include "common/file.h"
 #include "cmd/keyrite/cli.h"
 
@@ -34,7 +35,7 @@ struct kd_args {
 	const char	*server, *csr, *lifetime, *expiring, *serial, *reason;
 	const char	**allow, **allow_ip;
 	size_t		 nallow, nallow_ip;
-	int		 admin, json, check, force, all;
+	int		 admin, json, check, force, all, acme, eab;
 };
 
 static int
@@ -79,6 +80,10 @@ kd_opt(void *ctx, const char *name, const char *arg)
 		a->force = 1;
 	else if (strcmp(name, "all") == 0)
 		a->all = 1;
+	else if (strcmp(name, "acme") == 0)
+		a->acme = 1;
+	else if (strcmp(name, "eab") == 0)
+		a->eab = 1;
 	return 0;
 }
 
@@ -580,16 +585,22 @@ static const struct cli_opt prov_add_opts[] = {
 	    "(default: api_url)" },
 	{ "out", 1, 0, "FILE", "the provisioner file with its secret key "
 	    "(mode 0600)" },
+	{ "acme", 0, 0, NULL, "an ACME provisioner (docs/acme.md): its "
+	    "directory is /acme/NAME/directory; no key, no --out" },
+	{ "eab", 0, 0, NULL, "with --acme: new accounts need an external "
+	    "account binding; prints a key id and HMAC key once" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct cli_cmd prov_add_cmd = {
 	"provisioner add", "add a provisioner: a key that may mint tokens "
 	"for some names",
 	"--home DIR --name NAME --allow PATTERN... [--allow-ip CIDR...] "
-	"[--max-lifetime D] [--admin] --out FILE",
+	"[--max-lifetime D] [--admin] --out FILE | --acme [--eab]",
 	"  keyrited provisioner add --home /var/lib/keyrited --name web \\\n"
 	"      --allow '*.web.lab.internal' --allow-ip 10.1.0.0/16 "
 	"--max-lifetime 72h --out web.provisioner\n"
+	"  keyrited provisioner add --home /var/lib/keyrited --name lab \\\n"
+	"      --acme --allow '*.lab.internal' --max-lifetime 24h\n"
 	"  kill -HUP $(pidof keyrited)    # a running daemon reloads its "
 	"provisioners",
 	prov_add_opts,
@@ -642,6 +653,104 @@ name_ok(const char *s)
 }
 
 static int
+acme_path(const char *home, const char *name, char *path,
+    struct kr_error *err)
+{
+	char rel[CA_PROV_NAME_MAX + 32];
+
+	snprintf(rel, sizeof(rel), "%s/%s%s", KD_PROVDIR, name,
+	    CA_ACME_PROV_SUFFIX);
+	return kd_path(home, rel, path, err) == KR_OK ? 0 : -1;
+}
+
+/*
+ * provisioner add --acme: the public view only (there is no key), and
+ * with --eab a key id and HMAC key, printed once and kept in the store.
+ */
+static int
+prov_add_acme(struct kd_args *a, long long life,
+    struct kr_error *err)
+{
+	struct ca_prov p;
+	struct ca_store *st = NULL;
+	json_t *o = NULL;
+	char path[PATH_MAX], other[PATH_MAX], dir[PATH_MAX], *text = NULL;
+	char kid[CA_ACME_ID_LEN + 1], *b64 = NULL;
+	uint8_t *key = NULL;
+	int ret = -1, wrote = 0;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", a->name);
+	p.allow = (char **)a->allow;
+	p.nallow = a->nallow;
+	p.allow_ip = (char **)a->allow_ip;
+	p.nallow_ip = a->nallow_ip;
+	p.max_lifetime = life;
+	if (acme_path(a->home, a->name, path, err) != 0 ||
+	    prov_path(a->home, a->name, other, err) != 0)
+		goto out;
+	if (access(path, F_OK) == 0 || access(other, F_OK) == 0) {
+		kr_fail(err, KR_E_EXISTS, "provisioner %s exists already; "
+		    "remove it first", a->name);
+		goto out;
+	}
+	if (ca_acme_prov_to_json(&p, a->eab, &o, err) != KR_OK)
+		goto out;
+	if ((text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* What the daemon will parse, checked now. */
+	{
+		struct ca_prov *chk = NULL;
+		int eab;
+
+		if (ca_acme_prov_parse(text, strlen(text), &chk, &eab, err) !=
+		    KR_OK)
+			goto out;
+		ca_prov_free(chk);
+	}
+	if (kd_path(a->home, KD_PROVDIR, dir, err) != KR_OK ||
+	    kr_mkdirs(dir, 0755, err) != KR_OK ||
+	    kr_file_write(path, text, strlen(text), 0644, 0, err) != KR_OK)
+		goto out;
+	wrote = 1;
+	if (a->eab) {
+		if ((key = sodium_malloc(CA_ACME_EAB_KEY_LEN)) == NULL ||
+		    (b64 = sodium_malloc(ca_jws_b64_len(CA_ACME_EAB_KEY_LEN) +
+		    1)) == NULL) {
+			kr_fail(err, KR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		randombytes_buf(key, CA_ACME_EAB_KEY_LEN);
+		ca_acme_random_id(kid);
+		if (kd_path(a->home, KD_STORE, dir, err) != KR_OK ||
+		    ca_store_open(dir, &st, err) != KR_OK ||
+		    ca_acme_eab_new(st, a->name, kid, key, CA_ACME_EAB_KEY_LEN,
+		    kr_now(), err) != KR_OK)
+			goto out;
+		ca_jws_b64_encode(key, CA_ACME_EAB_KEY_LEN, b64);
+	}
+	printf("ACME provisioner %s added: https://HOST:PORT/acme/%s/"
+	    "directory\na running keyrited loads it on SIGHUP\n", a->name,
+	    a->name);
+	if (a->eab)
+		printf("eab kid: %s\neab hmac key: %s\n(shown once: the "
+		    "key is kept only in the store)\n", kid, b64);
+	ret = 0;
+out:
+	if (ret != 0 && wrote)
+		unlink(path);
+	ca_store_close(st);
+	sodium_free(key);
+	sodium_free(b64);
+	free(text);
+	json_decref(o);
+	return ret;
+}
+
+static int
 prov_add_main(int argc, char **argv)
 {
 	struct kd_args a;
@@ -656,7 +765,16 @@ prov_add_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if (kd_parse(&prov_add_cmd, &a, argc, argv) < 0)
 		return EXIT_USAGE;
-	if (a.name == NULL || a.out == NULL ||
+	if (a.acme && (a.out != NULL || a.admin || a.server != NULL)) {
+		kd_args_free(&a);
+		return cli_usage(&prov_add_cmd, "--acme takes no --out, "
+		    "--admin or --server");
+	}
+	if (a.eab && !a.acme) {
+		kd_args_free(&a);
+		return cli_usage(&prov_add_cmd, "--eab needs --acme");
+	}
+	if (a.name == NULL || (a.out == NULL && !a.acme) ||
 	    (a.nallow == 0 && a.nallow_ip == 0)) {
 		kd_args_free(&a);
 		return cli_usage(&prov_add_cmd, "--name, --out and at least "
@@ -682,9 +800,16 @@ prov_add_main(int argc, char **argv)
 		    "the signer's max_lifetime", a.max_lifetime);
 		goto fail;
 	}
-	if (prov_path(a.home, a.name, path, &err) != 0)
+	if (a.acme) {
+		if (prov_add_acme(&a, life, &err) != 0)
+			goto fail;
+		status = 0;
+		goto out;
+	}
+	if (prov_path(a.home, a.name, path, &err) != 0 ||
+	    acme_path(a.home, a.name, dir, &err) != 0)
 		goto fail;
-	if (access(path, F_OK) == 0) {
+	if (access(path, F_OK) == 0 || access(dir, F_OK) == 0) {
 		kr_fail(&err, KR_E_EXISTS, "provisioner %s exists already; "
 		    "remove it first", a.name);
 		goto fail;
@@ -813,6 +938,9 @@ prov_rm_main(int argc, char **argv)
 	}
 	if (kd_config_load(a.home, &c, &err) != KR_OK ||
 	    prov_path(a.home, a.name, path, &err) != 0)
+		goto fail;
+	if (access(path, F_OK) != 0 && acme_path(a.home, a.name, path,
+	    &err) != 0)
 		goto fail;
 	if (unlink(path) != 0) {
 		kr_fail(&err, errno == ENOENT ? KR_E_NOTFOUND : KR_E_IO,

@@ -260,7 +260,7 @@ test_schema_created(void **state)
 	assert_string_equal(buf, "wal");
 	assert_int_equal(raw_int(db, "PRAGMA application_id"), 1263686484);
 	assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE name = "
-	    "'schema_version'"), 1);
+	    "'schema_version'"), CA_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE type = 'table' AND name IN ('meta', 'serials', 'certs', "
 	    "'jtis')"), 4);
@@ -295,7 +295,7 @@ test_open_refuses(void **state)
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
 	ca_store_close(st);
 	db = raw_open(f->path);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 2 WHERE "
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 3 WHERE "
 	    "name = 'schema_version'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_E_STATE);
