@@ -24,6 +24,7 @@ tmux
 gnutls-bin
 libnss3-tools
 golang-cfssl
+certbot lego
 "
 
 missing=""

@@ -346,6 +346,7 @@ ep_new_account(struct areq *q)
 	struct kr_error e;
 	json_t *jwk = NULL;
 	char *kid = NULL, prov[65], url[KD_URL_MAX + 32];
+	char thumb[CA_JWS_THUMBPRINT_LEN];
 	uint8_t hkey[CA_ACME_EAB_KEY_LEN];
 	int used = 0;
 	enum kr_err rc;
@@ -359,8 +360,8 @@ ep_new_account(struct areq *q)
 	}
 	if (ca_acme_parse_newacct(q->j.body, &na, &q->ae) != 0)
 		goto fail;
-	ca_jws_key_thumbprint(q->j.key, a.thumb);
-	rc = ca_acme_account_by_thumb(q->st, a.thumb, &a, &e);
+	ca_jws_key_thumbprint(q->j.key, thumb);
+	rc = ca_acme_account_by_thumb(q->st, thumb, &a, &e);
 	if (rc == KR_OK) {
 		/* RFC 8555 7.3.1: the existing account, 200. */
 		location(q, "account", a.id);
@@ -404,6 +405,7 @@ ep_new_account(struct areq *q)
 			goto fail;
 	}
 	ca_acme_random_id(a.id);
+	memcpy(a.thumb, thumb, sizeof(a.thumb));
 	snprintf(a.prov, sizeof(a.prov), "%s", q->ap->p->name);
 	a.status = CA_ACME_VALID;
 	if (ca_jws_key_to_json(q->j.key, &jwk, &e) != KR_OK ||
@@ -1386,14 +1388,16 @@ kd_acme_handle(struct kd_ca *ca, struct ca_store *st, const char *method,
 				q.rest = p + n + 1;
 			}
 	}
-	if (q.ap == NULL && naprovs == 1) {
+	/* Only the directory is aliased; its URLs name the provisioner. */
+	if (q.ap == NULL && naprovs == 1 && strcmp(p, "directory") == 0) {
 		q.ap = &aprovs[0];
 		q.rest = p;
 	}
 	if (q.ap == NULL) {
 		ca_acme_fail(&q.ae, CA_ACME_MALFORMED, 404, "no such ACME "
 		    "directory; it is /acme/PROVISIONER/directory (%zu ACME "
-		    "provisioner(s))", naprovs);
+		    "provisioner(s)%s)", naprovs, naprovs == 1 ?
+		    "; /acme/directory is the only one's" : "");
 		goto fail;
 	}
 	/* Links name the provisioner, so they hold whichever was used. */
