@@ -726,7 +726,7 @@ ca_acme_eab_verify(const json_t *eab, const uint8_t *hkey, size_t hlen,
 	    "externalAccountBinding payload", &e) != KR_OK ||
 	    (pl = json_loadb((const char *)buf, glen, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL || ca_jws_key_from_json(pl, &k, &e) != KR_OK ||
-	    !ca_jws_key_equal(k, acct)) {
+	    acct == NULL || !ca_jws_key_equal(k, acct)) {
 		ca_acme_fail(ae, CA_ACME_MALFORMED, 400,
 		    "externalAccountBinding: the payload is not the account's "
 		    "key");
