@@ -127,6 +127,17 @@ kd_acme_load(struct kd_ca *ca, size_t *count, struct kr_error *err)
 }
 
 void
+kd_acme_each(void (*fn)(const struct ca_prov *, int, void *), void *arg)
+{
+	size_t i;
+
+	pthread_rwlock_rdlock(&alock);
+	for (i = 0; i < naprovs; i++)
+		fn(aprovs[i].p, aprovs[i].eab, arg);
+	pthread_rwlock_unlock(&alock);
+}
+
+void
 kd_acme_resp_free(struct kd_acme_resp *r)
 {
 	free(r->body);

@@ -867,6 +867,35 @@ out:
 	return status;
 }
 
+struct acme_list {
+	json_t	*arr;
+	int	 json;
+	size_t	 n;
+};
+
+static void
+acme_list_one(const struct ca_prov *p, int eab, void *arg)
+{
+	struct acme_list *l = arg;
+	struct kr_error err;
+	json_t *o;
+	size_t j;
+
+	l->n++;
+	if (l->json) {
+		if (ca_acme_prov_to_json(p, eab, &o, &err) == KR_OK)
+			json_array_append_new(l->arr, o);
+		return;
+	}
+	printf("%s (acme%s)  max %lldh  allow:", p->name, eab ? ", eab" : "",
+	    p->max_lifetime / 3600);
+	for (j = 0; j < p->nallow; j++)
+		printf(" %s", p->allow[j]);
+	for (j = 0; j < p->nallow_ip; j++)
+		printf(" %s", p->allow_ip[j]);
+	printf("\n");
+}
+
 static int
 prov_list_main(int argc, char **argv)
 {
@@ -874,6 +903,7 @@ prov_list_main(int argc, char **argv)
 	struct kd_ca ca;
 	struct kr_error err = { 0 };
 	struct ca_prov *p;
+	struct acme_list al;
 	json_t *arr, *o;
 	size_t i, j;
 
@@ -882,7 +912,8 @@ prov_list_main(int argc, char **argv)
 	memset(&ca, 0, sizeof(ca));
 	pthread_rwlock_init(&ca.provlock, NULL);
 	if (kd_config_load(a.home, &ca.cfg, &err) != KR_OK ||
-	    kd_provs_load(&ca, &err) != KR_OK) {
+	    kd_provs_load(&ca, &err) != KR_OK ||
+	    kd_acme_load(&ca, NULL, &err) != KR_OK) {
 		kd_args_free(&a);
 		kd_ca_free(&ca);
 		return cli_report(prov_list_cmd.name, &err);
@@ -907,10 +938,15 @@ prov_list_main(int argc, char **argv)
 			printf(" %s", p->allow_ip[j]);
 		printf("\n");
 	}
+	al.arr = arr;
+	al.json = a.json;
+	al.n = 0;
+	kd_acme_each(acme_list_one, &al);
+	kd_acme_unload();
 	if (a.json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("\n");
-	} else if (ca.nprovs == 0)
+	} else if (ca.nprovs == 0 && al.n == 0)
 		printf("no provisioners; add one with keyrited provisioner "
 		    "add\n");
 	json_decref(arr);

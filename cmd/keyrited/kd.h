@@ -272,6 +272,9 @@ void		 kd_acme_handle(struct kd_ca *ca, struct ca_store *st,
 		     struct kd_acme_resp *r);
 void		 kd_acme_resp_free(struct kd_acme_resp *r);
 void		 kd_acme_unload(void);
+/* Call fn for each ACME provisioner loaded (under the reload lock). */
+void		 kd_acme_each(void (*fn)(const struct ca_prov *, int eab,
+		     void *), void *arg);
 
 /*
  * The validators (acme_valid.c): 0 when the name answered with the key

@@ -13,21 +13,26 @@ setup_file() {
 	kd_ca_setup
 	keyrited provisioner add --home "$KD" --name lab --acme \
 	    --allow '*.lab.internal' --max-lifetime 48h >/dev/null
+	# eab: new accounts need an external account binding.
+	keyrited provisioner add --home "$KD" --name eab --acme --eab \
+	    --allow '*.eab.lab.internal' >"$W/eab.out"
 	HTTP01=$(free_port)
 	TLSALPN=$(free_port)
 	while [ "$TLSALPN" = "$HTTP01" ]; do TLSALPN=$(free_port); done
-	export HTTP01 TLSALPN
+	DNSPORT=$(free_port)
+	export HTTP01 TLSALPN DNSPORT
 	cat >>"$KD/keyrited.yaml" <<EOF
 acme_http01_port: $HTTP01
 acme_tlsalpn01_port: $TLSALPN
 acme_connect: "127.0.0.1"
+acme_dns_resolver: "127.0.0.1:$DNSPORT"
 EOF
 }
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
 	kd_start
-	DIR="$KD_API/acme/directory"
+	DIR="$KD_API/acme/lab/directory"
 }
 
 teardown() {
@@ -143,4 +148,89 @@ validates() {
 	echo "$output" | jq -e '.type == "urn:ietf:params:acme:error:malformed" and .status == 415'
 	run curl -s --cacert "$W/root.pem" "$KD_API/acme/nosuch/directory"
 	echo "$output" | jq -e '.status == 404'
+	# Two ACME provisioners: no alias, each has its own directory.
+	run curl -s --cacert "$W/root.pem" "$KD_API/acme/directory"
+	echo "$output" | jq -e '.status == 404 and (.detail | contains("2 ACME"))'
+	run curl -s --cacert "$W/root.pem" "$KD_API/acme/eab/directory"
+	echo "$output" | jq -e '.newOrder | endswith("/acme/eab/new-order")'
+}
+
+@test "with --eab, an account needs the binding; lego registers with it" {
+	grep -q '^eab kid: ' "$W/eab.out"
+	kid=$(awk '/^eab kid:/ { print $3 }' "$W/eab.out")
+	key=$(awk '/^eab hmac key:/ { print $4 }' "$W/eab.out")
+	export LEGO_CA_CERTIFICATES="$W/root.pem"
+	edir="$KD_API/acme/eab/directory"
+	curl -s --cacert "$W/root.pem" "$edir" |
+	    jq -e '.meta.externalAccountRequired == true'
+	run lego --server "$edir" --accept-tos --email x@lab.internal \
+	    --domains e.eab.lab.internal --path l1 --http --http.port ":$HTTP01" run
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -qi 'external account' || { echo "$output"; false; }
+	# The server refuses too (lego stops before asking).
+	run "$PROBE" "$edir" "$W/root.pem" "$HTTP01" noeab
+	[ "$output" = "400 urn:ietf:params:acme:error:externalAccountRequired" ]
+	run lego --server "$edir" --accept-tos --email x@lab.internal \
+	    --eab --kid "$kid" --hmac "$key" \
+	    --domains e.eab.lab.internal --path l2 --http --http.port ":$HTTP01" run
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	validates l2/certificates/e.eab.lab.internal.crt
+	# A key id binds one account only.
+	run lego --server "$edir" --accept-tos --email y@lab.internal \
+	    --eab --kid "$kid" --hmac "$key" \
+	    --domains f.eab.lab.internal --path l3 --http --http.port ":$HTTP01" run
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -q 'unauthorized'
+	# The lab directory does not issue the eab provisioner's names.
+	run "$PROBE" "$DIR" "$W/root.pem" "$HTTP01" outside g.eab.lab.internal
+	[ "$output" = "400 urn:ietf:params:acme:error:rejectedIdentifier" ]
+}
+
+@test "key rollover: the new key orders, the old one is refused" {
+	run "$PROBE" "$DIR" "$W/root.pem" "$HTTP01" rollover r.lab.internal
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "${lines[0]}" = "rollover ok" ]
+	[ "${lines[1]}" = "400 urn:ietf:params:acme:error:malformed" ]
+}
+
+@test "dns-01 against the configured resolver" {
+	"$PROBE" "$DIR" "$W/root.pem" "$HTTP01" dns01 d.lab.internal \
+	    "$DNSPORT" >d.pem
+	validates d.pem
+	openssl x509 -in d.pem -noout -ext subjectAltName |
+	    grep -q 'DNS:d.lab.internal'
+}
+
+@test "provisioner add --acme: usage, list, a taken name, remove" {
+	run keyrited provisioner add --home "$KD" --name x --acme \
+	    --allow '*.lab.internal' --out x.provisioner
+	[ "$status" -eq 2 ]
+	echo "$output" | grep -q -- '--acme takes no --out'
+	run keyrited provisioner add --home "$KD" --name x --eab \
+	    --allow '*.lab.internal' --out x.provisioner
+	[ "$status" -eq 2 ]
+	run keyrited provisioner add --home "$KD" --name lab --acme \
+	    --allow '*.lab.internal'
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q 'exists already'
+	run keyrited provisioner add --home "$KD" --name lab \
+	    --allow '*.lab.internal' --out lab.provisioner
+	[ "$status" -eq 1 ]
+	[ ! -e lab.provisioner ]
+	run keyrited provisioner list --home "$KD"
+	echo "$output" | grep -q '^lab (acme)  max 48h  allow: \*\.lab\.internal$'
+	echo "$output" | grep -q '^eab (acme, eab)'
+	keyrited provisioner list --home "$KD" --json |
+	    jq -e '[.[] | select(.kind == "acme")] | length == 2'
+	keyrited provisioner add --home "$KD" --name tmp --acme \
+	    --allow 'a.lab.internal' >/dev/null
+	[ -f "$KD/provisioners/tmp.acme" ]
+	keyrited provisioner remove --home "$KD" --name tmp >/dev/null
+	[ ! -e "$KD/provisioners/tmp.acme" ]
+	# A damaged ACME provisioner file is named when the daemon loads.
+	echo '{"kind":"acme"}' >"$KD/provisioners/bad.acme"
+	run keyrited provisioner list --home "$KD"
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q 'provisioners/bad.acme'
+	rm "$KD/provisioners/bad.acme"
 }

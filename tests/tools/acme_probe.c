@@ -9,7 +9,10 @@
  * MODE: issue (one certificate for NAME, PEM chain on stdout), bench
  * (N orders over THREADS threads, "acme_orders_per_second X"), or a
  * refusal to provoke: bad-nonce, bad-sig, wrong-url, fail-chall,
- * outside (an order for NAME), csr-other.  A refusal prints
+ * outside (an order for NAME), csr-other; rollover (key change, then
+ * the old key's problem); dns01 (NAME, N = the port of a TXT responder
+ * the probe runs, which keyrited's acme_dns_resolver must name);
+ * noeab (newAccount without the binding a provisioner needs).  A refusal prints
  * "STATUS TYPE" of the problem and exits 0; anything else exits 1.
  */
 #include <sys/socket.h>
@@ -34,6 +37,8 @@
 
 static const char *dir_url, *ca_pem;
 static int http01_port;
+static const char *chall_type = "http-01";
+static char dns_txt[64];	/* the dns-01 answer the responder gives */
 
 struct buf {
 	char	*p;
@@ -249,6 +254,20 @@ account(struct cli *c)
 	return 0;
 }
 
+/* The dns-01 TXT value for token: base64url(SHA-256(keyauth)). */
+static void
+dns01_answer(struct cli *c, const char *token)
+{
+	unsigned char d[32];
+	char ka[256];
+
+	if (token == NULL)
+		return;
+	snprintf(ka, sizeof(ka), "%s.%s", token, c->thumb);
+	EVP_Digest(ka, strlen(ka), d, NULL, EVP_sha256(), NULL);
+	ca_jws_b64_encode(d, sizeof(d), dns_txt);
+}
+
 /* A CSR for names (DER, base64url, malloc'd). */
 static char *
 csr_b64(const char *const *names, size_t n)
@@ -315,9 +334,12 @@ order(struct cli *c, const char *name, const char *csrname,
 	curl_[0] = '\0';
 	json_array_foreach(json_object_get(a, "challenges"), i, ch)
 		if (strcmp(json_string_value(json_object_get(ch, "type")),
-		    "http-01") == 0)
+		    chall_type) == 0) {
 			snprintf(curl_, sizeof(curl_), "%s", json_string_value(
 			    json_object_get(ch, "url")));
+			dns01_answer(c, json_string_value(json_object_get(ch,
+			    "token")));
+		}
 	json_decref(a);
 	if (do_chall) {
 		if (post(c, curl_, "{}", SP_NONE) != 0 || c->status != 200)
@@ -408,6 +430,160 @@ serve_http01(void)
 		return -1;
 	}
 	return pthread_create(&t, NULL, responder, &lfd) == 0 ? 0 : -1;
+}
+
+/* ---- the dns-01 responder: TXT answers with dns_txt ---- */
+
+static void *
+dns_responder(void *arg)
+{
+	int fd = *(int *)arg;
+	unsigned char q[512], r[600];
+	struct sockaddr_in from;
+	socklen_t fl;
+	ssize_t n;
+	size_t off, qend, tl;
+
+	for (;;) {
+		fl = sizeof(from);
+		n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from,
+		    &fl);
+		if (n < 17)
+			continue;
+		/* The question: labels, then type and class. */
+		for (off = 12; off < (size_t)n && q[off] != 0;
+		    off += q[off] + 1)
+			;
+		qend = off + 5;
+		if (qend > (size_t)n)
+			continue;
+		memcpy(r, q, qend);
+		r[2] = 0x81;
+		r[3] = 0x80;
+		r[6] = 0;
+		r[7] = 0;	/* no answers unless TXT */
+		r[8] = r[9] = r[10] = r[11] = 0;
+		off = qend;
+		tl = strlen(dns_txt);
+		if (q[off - 4] == 0 && q[off - 3] == 16 && tl > 0) {
+			r[7] = 1;
+			r[off++] = 0xc0;
+			r[off++] = 12;
+			r[off++] = 0;
+			r[off++] = 16;		/* TXT */
+			r[off++] = 0;
+			r[off++] = 1;		/* IN */
+			r[off++] = 0;
+			r[off++] = 0;
+			r[off++] = 0;
+			r[off++] = 0;		/* TTL 0 */
+			r[off++] = 0;
+			r[off++] = (unsigned char)(tl + 1);
+			r[off++] = (unsigned char)tl;
+			memcpy(r + off, dns_txt, tl);
+			off += tl;
+		}
+		(void)sendto(fd, r, off, 0, (struct sockaddr *)&from, fl);
+	}
+	return NULL;
+}
+
+static int
+serve_dns(int port)
+{
+	static int fd;
+	struct sockaddr_in sin;
+	pthread_t t;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		perror("acme_probe: dns port");
+		return -1;
+	}
+	return pthread_create(&t, NULL, dns_responder, &fd) == 0 ? 0 : -1;
+}
+
+/*
+ * Key rollover (RFC 8555 7.3.5): the account moves to a new key; an
+ * order under the new key works, the old key is refused.  Prints
+ * "rollover ok" then the old key's problem.
+ */
+static int
+rollover(struct cli *c, const char *name)
+{
+	struct kr_error e;
+	struct ca_jws_key *nk = NULL;
+	EVP_PKEY *newkey = EVP_EC_gen("P-256"), *old = c->key;
+	struct ca_jws_key *oldjk = c->jk;
+	char kc[600], *inner = NULL, *d1, *d2, *payload, *ij;
+	json_t *h, *jwk, *ojwk, *pl, *o, *d;
+	char payload2[600];
+
+	/* The key-change URL from the directory. */
+	curl_easy_reset(c->cu);
+	free(c->body.p);
+	c->body.p = NULL;
+	c->body.n = 0;
+	curl_easy_setopt(c->cu, CURLOPT_URL, dir_url);
+	curl_easy_setopt(c->cu, CURLOPT_CAINFO, ca_pem);
+	curl_easy_setopt(c->cu, CURLOPT_WRITEFUNCTION, wr);
+	curl_easy_setopt(c->cu, CURLOPT_WRITEDATA, &c->body);
+	if (curl_easy_perform(c->cu) != CURLE_OK ||
+	    (d = resp_json(c)) == NULL)
+		return 1;
+	snprintf(kc, sizeof(kc), "%s", json_string_value(json_object_get(d,
+	    "keyChange")));
+	json_decref(d);
+	if (ca_jws_key_from_pkey(newkey, &nk, &e) != KR_OK ||
+	    ca_jws_key_to_json(nk, &jwk, &e) != KR_OK ||
+	    ca_jws_key_to_json(oldjk, &ojwk, &e) != KR_OK)
+		return 1;
+	h = json_pack("{s:s, s:o}", "url", kc, "jwk", jwk);
+	pl = json_pack("{s:s, s:o}", "account", c->kid, "oldKey", ojwk);
+	payload = json_dumps(pl, JSON_COMPACT);
+	if (ca_jws_sign_pkey(CA_JWS_ES256, h, (const uint8_t *)payload,
+	    strlen(payload), newkey, &inner, &e) != KR_OK)
+		return 1;
+	d1 = strchr(inner, '.');
+	*d1++ = '\0';
+	d2 = strchr(d1, '.');
+	*d2++ = '\0';
+	o = json_pack("{s:s, s:s, s:s}", "protected", inner, "payload", d1,
+	    "signature", d2);
+	ij = json_dumps(o, JSON_COMPACT);
+	if (post(c, kc, ij, SP_NONE) != 0 || c->status != 200) {
+		fprintf(stderr, "acme_probe: keyChange: %ld %s\n", c->status,
+		    c->body.p ? c->body.p : "");
+		return 1;
+	}
+	/* Under the new key. */
+	c->key = newkey;
+	c->jk = nk;
+	ca_jws_key_thumbprint(nk, c->thumb);
+	memcpy(thumb_for_server, c->thumb, sizeof(c->thumb));
+	snprintf(payload2, sizeof(payload2), "{\"identifiers\":[{\"type\":"
+	    "\"dns\",\"value\":\"%s\"}]}", name);
+	if (post(c, c->new_order, payload2, SP_NONE) != 0 || c->status != 201)
+		return 1;
+	printf("rollover ok\n");
+	/* The old key no longer signs for the account. */
+	c->key = old;
+	if (post(c, c->new_order, payload2, SP_NONE) != 0)
+		return 1;
+	c->key = newkey;
+	ca_jws_key_free(oldjk);
+	EVP_PKEY_free(old);
+	json_decref(h);
+	json_decref(pl);
+	json_decref(o);
+	free(payload);
+	free(inner);
+	free(ij);
+	return print_problem(c);
 }
 
 /* ---- bench ---- */
@@ -506,9 +682,32 @@ main(int argc, char **argv)
 		    t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
 		return total == (n / th) * th ? 0 : 1;
 	}
+	if (strcmp(mode, "noeab") == 0) {
+		/* newAccount without a binding, where one is needed. */
+		if (cli_init(&c) != 0 || post(&c, c.new_account,
+		    "{\"termsOfServiceAgreed\":true}", SP_NONE) != 0)
+			return 1;
+		return print_problem(&c);
+	}
 	if (cli_init(&c) != 0 || account(&c) != 0)
 		return 1;
 	memcpy(thumb_for_server, c.thumb, sizeof(c.thumb));
+	if (strcmp(mode, "rollover") == 0)
+		return rollover(&c, name);
+	if (strcmp(mode, "dns01") == 0) {
+		/* NAME, then the DNS port in N. */
+		chall_type = "dns-01";
+		if (argc < 7 || serve_dns(atoi(argv[6])) != 0)
+			return 1;
+		if (order(&c, name, name, 1, &pem) != 0) {
+			fprintf(stderr, "acme_probe: %ld %s\n", c.status,
+			    c.body.p ? c.body.p : "");
+			return 1;
+		}
+		fputs(pem, stdout);
+		free(pem);
+		return 0;
+	}
 	if (strcmp(mode, "fail-chall") != 0 && serve_http01() != 0)
 		return 1;
 	if (strcmp(mode, "issue") == 0) {
