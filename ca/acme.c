@@ -587,12 +587,12 @@ ca_acme_parse_revoke(const json_t *o, uint8_t **der, size_t *len,
 		return -1;
 	if ((r = json_object_get(o, "reason")) != NULL) {
 		n = json_is_integer(r) ? json_integer_value(r) : -1;
-		/* RFC 5280 reasons; 7 is unused, 8 removeFromCRL is not one
-		   to ask for, 2 cACompromise is not the subscriber's. */
-		if (n < 0 || n > 10 || n == 7 || n == 8 || n == 2)
+		/* The reasons a leaf may have, as for the token API. */
+		if (n < 0 || n > 10 || !ca_reason_leaf_ok((int)n))
 			return ca_acme_fail(ae,
 			    CA_ACME_BAD_REVOCATION_REASON, 400, "revokeCert: "
-			    "reason must be one of 0, 1, 3, 4, 5, 6, 9, 10");
+			    "reason must be one of 0, 1, 3, 4, 5, 9 "
+			    "(RFC 5280; no hold, no CA reasons)");
 		*reason = (int)n;
 	}
 	return b64_member(o, "certificate", "revokeCert", der, len, ae);

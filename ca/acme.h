@@ -301,12 +301,11 @@ enum kr_err	 ca_acme_authz_by_chall(struct ca_store *, const char *chid,
 /*
  * A challenge's outcome: valid (the authz becomes valid) or invalid
  * with a problem (the authz becomes invalid, as does its order).
- * Only a pending or processing challenge moves (KR_E_STATE otherwise).
+ * Only a pending or processing challenge moves (KR_E_STATE otherwise),
+ * so of two validations of one challenge only the first counts.
  */
 enum kr_err	 ca_acme_chall_done(struct ca_store *, const char *chid,
 		     int valid, const char *error, time_t now,
-		     struct kr_error *err);
-enum kr_err	 ca_acme_chall_start(struct ca_store *, const char *chid,
 		     struct kr_error *err);
 enum kr_err	 ca_acme_authz_deactivate(struct ca_store *, const char *id,
 		     struct kr_error *err);

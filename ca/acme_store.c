@@ -681,25 +681,6 @@ ca_acme_authz_by_chall(struct ca_store *st, const char *chid, time_t now,
 }
 
 enum kr_err
-ca_acme_chall_start(struct ca_store *st, const char *chid,
-    struct kr_error *err)
-{
-	sqlite3 *db = ca_store_db(st);
-	sqlite3_stmt *s;
-	enum kr_err rc;
-	int n = 0;
-
-	if ((rc = prep(db, "UPDATE acme_challs SET status = 'processing' "
-	    "WHERE id = ? AND status = 'pending'", &s, err)) != KR_OK)
-		return rc;
-	bt(s, 1, chid);
-	if ((rc = exec1(db, s, &n, "start challenge", err)) != KR_OK)
-		return rc;
-	return n == 1 ? KR_OK : kr_fail(err, KR_E_STATE, "the challenge is "
-	    "not pending");
-}
-
-enum kr_err
 ca_acme_chall_done(struct ca_store *st, const char *chid, int valid,
     const char *error, time_t now, struct kr_error *err)
 {

@@ -427,7 +427,17 @@ ep_new_account(struct areq *q)
 		    "memory");
 		goto fail;
 	}
-	if ((rc = ca_acme_account_new(q->st, &a, kid, q->now, &e)) != KR_OK) {
+	if ((rc = ca_acme_account_new(q->st, &a, kid, q->now, &e)) ==
+	    KR_E_EXISTS && kid == NULL) {
+		/* The same key, registered meanwhile: that account. */
+		ca_acme_account_clear(&a);
+		if (ca_acme_account_by_thumb(q->st, thumb, &a, &e) == KR_OK) {
+			location(q, "account", a.id);
+			reply_json(q, 200, account_json(q, &a));
+			goto out;
+		}
+	}
+	if (rc != KR_OK) {
 		ca_acme_fail(&q->ae, rc == KR_E_AUTH ? CA_ACME_UNAUTHORIZED :
 		    CA_ACME_SERVER_INTERNAL, rc == KR_E_AUTH ? 403 : 500, "%s",
 		    e.msg);

@@ -250,6 +250,10 @@ test_payloads_bad(void **state)
 		    CA_ACME_BAD_REVOCATION_REASON },
 		{ 3, "{\"certificate\":\"AA\",\"reason\":\"1\"}",
 		    CA_ACME_BAD_REVOCATION_REASON },
+		{ 3, "{\"certificate\":\"AA\",\"reason\":6}",
+		    CA_ACME_BAD_REVOCATION_REASON },
+		{ 3, "{\"certificate\":\"AA\",\"reason\":2}",
+		    CA_ACME_BAD_REVOCATION_REASON },
 	};
 	struct ca_acme_newacct na;
 	struct ca_acme_neworder no;
