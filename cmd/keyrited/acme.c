@@ -421,8 +421,8 @@ ep_new_account(struct areq *q)
 	a.status = CA_ACME_VALID;
 	if (ca_jws_key_to_json(q->j.key, &jwk, &e) != KR_OK ||
 	    (a.jwk = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
-	    (a.contact = json_dumps(na.contact ? na.contact : json_array(),
-	    JSON_COMPACT)) == NULL) {
+	    (a.contact = na.contact ? json_dumps(na.contact, JSON_COMPACT) :
+	    strdup("[]")) == NULL) {
 		ca_acme_fail(&q->ae, CA_ACME_SERVER_INTERNAL, 500, "out of "
 		    "memory");
 		goto fail;

@@ -612,10 +612,11 @@ bench_thread(void *p)
 	return NULL;
 }
 
-int
-main(int argc, char **argv)
+static struct cli c;
+
+static int
+probe(int argc, char **argv)
 {
-	struct cli c;
 	const char *mode, *name;
 	char *pem = NULL, *csr;
 	const char *names[1];
@@ -680,6 +681,11 @@ main(int argc, char **argv)
 		printf("acme_orders %d of %d\nacme_orders_per_second %.1f\n",
 		    total, (n / th) * th, total / ((double)(t1.tv_sec -
 		    t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
+		for (i = 0; i < th; i++)
+			cli_free(&cs[i]);
+		free(cs);
+		free(ba);
+		free(ts);
 		return total == (n / th) * th ? 0 : 1;
 	}
 	if (strcmp(mode, "noeab") == 0) {
@@ -718,7 +724,6 @@ main(int argc, char **argv)
 		}
 		fputs(pem, stdout);
 		free(pem);
-		cli_free(&c);
 		return 0;
 	}
 	if (strcmp(mode, "outside") == 0)
@@ -763,4 +768,15 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "acme_probe: unknown mode %s\n", mode);
 	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	rc = probe(argc, argv);
+	cli_free(&c);
+	curl_global_cleanup();
+	return rc;
 }
