@@ -8,13 +8,14 @@
 #   token_api certs/s R
 #   acme orders/s R
 #   ratio acme/token_api: X.XX
-# KEYRITE_ACME_ORDERS (200) and KEYRITE_ACME_THREADS (4) set the ACME
+# KEYRITE_ACME_ORDERS (200) and KEYRITE_ACME_THREADS (8, as the token
+# API's) set the ACME
 # load, KEYRITE_SIGNER_SECONDS (10) and _THREADS (8) the token API's.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 orders=${KEYRITE_ACME_ORDERS:-200}
-athreads=${KEYRITE_ACME_THREADS:-4}
+athreads=${KEYRITE_ACME_THREADS:-8}
 secs=${KEYRITE_SIGNER_SECONDS:-10}
 threads=${KEYRITE_SIGNER_THREADS:-8}
 for v in "$orders" "$athreads" "$secs" "$threads"; do

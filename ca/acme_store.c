@@ -109,6 +109,29 @@ exec1(sqlite3 *db, sqlite3_stmt *s, int *changed, const char *what,
 
 /* ---- nonces ---- */
 
+/*
+ * Nonce writes commit without their own fsync (synchronous = NORMAL for
+ * the one statement; WAL mode).  A nonce lost in a power failure makes
+ * the client retry (badNonce).  A use lost with it is made durable by
+ * the request's own next write, since the WAL is synced in order; only
+ * a request that writes nothing (a POST-as-GET read) could be replayed
+ * after such a crash, and it changes nothing.
+ */
+static enum kr_err
+nonce_exec(sqlite3 *db, sqlite3_stmt *s, int *changed, const char *what,
+    struct kr_error *err)
+{
+	enum kr_err rc;
+
+	(void)sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+	    NULL);
+	rc = exec1(db, s, changed, what, err);
+	if (sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) !=
+	    SQLITE_OK && rc == KR_OK)
+		rc = dbfail(db, err, "restore synchronous = FULL");
+	return rc;
+}
+
 enum kr_err
 ca_acme_nonce_new(struct ca_store *st, time_t now,
     char out[CA_ACME_ID_LEN + 1], struct kr_error *err)
@@ -123,7 +146,7 @@ ca_acme_nonce_new(struct ca_store *st, time_t now,
 		return rc;
 	bt(s, 1, out);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now + CA_ACME_NONCE_LIFE);
-	return exec1(db, s, NULL, "new nonce", err);
+	return nonce_exec(db, s, NULL, "new nonce", err);
 }
 
 enum kr_err
@@ -140,7 +163,7 @@ ca_acme_nonce_use(struct ca_store *st, const char *nonce, time_t now,
 		return rc;
 	bt(s, 1, nonce);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	if ((rc = exec1(db, s, &n, "use nonce", err)) != KR_OK)
+	if ((rc = nonce_exec(db, s, &n, "use nonce", err)) != KR_OK)
 		return rc;
 	if (n != 1)
 		return kr_fail(err, KR_E_AUTH, "the nonce is unknown, used "
