@@ -8,9 +8,8 @@
 #   token_api certs/s R
 #   acme orders/s R
 #   ratio acme/token_api: X.XX
-# KEYRITE_ACME_ORDERS (200) and KEYRITE_ACME_THREADS (8, as the token
-# API's) set the ACME
-# load, KEYRITE_SIGNER_SECONDS (10) and _THREADS (8) the token API's.
+# KEYRITE_ACME_ORDERS (200) and KEYRITE_ACME_THREADS (8) set the ACME
+# load; KEYRITE_SIGNER_SECONDS (10) and _THREADS (8) the token API's.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
