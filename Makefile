@@ -29,7 +29,7 @@ KR_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) p11-kit-1) \
 	   -DKEYRITE_DATADIR='"$(DATADIR)"' -I.
 KR_LDFLAGS = -pie -Wl,-z,relro,-z,now
-KR_LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
+KR_LIBS	 = $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl -lresolv
 
 # Each folder is one module built as one static library; dependencies
 # point one way (see docs/architecture.md), so this order links.

@@ -4,7 +4,8 @@
 # table, the sign rates of `openssl speed` on this machine, the line
 # `ratio keyrite-careful-sign/openssl-speed (P-384): X.XX`, and then the
 # online signer against cfssl (bench/signer.sh), which ends with the line
-# `ratio keyrited/cfssl: X.XX`.
+# `ratio keyrited/cfssl: X.XX`, then ACME orders per second end to end
+# beside the token API's rate (bench/acme.sh, `ratio acme/token_api`).
 # KEYRITE_BENCH_SECONDS (whole seconds, default 2) sets the time a row;
 # signer.sh reads KEYRITE_SIGNER_SECONDS, _ROUNDS and _THREADS.
 set -euo pipefail
@@ -62,3 +63,6 @@ done
 
 echo
 "$top/bench/signer.sh" "$build"
+
+echo
+"$top/bench/acme.sh" "$build"

@@ -114,6 +114,79 @@ static const char schema_v1[] =
     " ('crl_number', 0);"
     "PRAGMA application_id = 1263686484;";
 
+/*
+ * Version 2 adds ACME's objects (ca/acme.h, docs/formats-store.md):
+ * run on a new store after schema_v1, and on a version 1 store when it
+ * is first opened by a keyrite that knows version 2.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE acme_nonces ("
+    " nonce TEXT PRIMARY KEY,"
+    " exp INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX acme_nonces_exp ON acme_nonces (exp);"
+    "CREATE TABLE acme_accounts ("
+    " id TEXT PRIMARY KEY,"
+    " prov TEXT NOT NULL CHECK (prov <> ''),"
+    " thumb TEXT NOT NULL UNIQUE,"
+    " jwk TEXT NOT NULL,"
+    " contact TEXT NOT NULL DEFAULT '[]',"
+    " status TEXT NOT NULL CHECK (status IN ('valid', 'deactivated',"
+    "  'revoked')),"
+    " eab_kid TEXT,"
+    " created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE acme_orders ("
+    " id TEXT PRIMARY KEY,"
+    " account TEXT NOT NULL REFERENCES acme_accounts (id),"
+    " prov TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'ready',"
+    "  'processing', 'valid', 'invalid')),"
+    " expires INTEGER NOT NULL,"
+    " not_before INTEGER NOT NULL DEFAULT 0,"
+    " not_after INTEGER NOT NULL DEFAULT 0,"
+    " identifiers TEXT NOT NULL,"
+    " error TEXT,"
+    " serial TEXT,"
+    " created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX acme_orders_account ON acme_orders (account);"
+    "CREATE INDEX acme_orders_serial ON acme_orders (serial);"
+    "CREATE INDEX acme_orders_expires ON acme_orders (expires);"
+    "CREATE TABLE acme_authzs ("
+    " id TEXT PRIMARY KEY,"
+    " order_id TEXT NOT NULL REFERENCES acme_orders (id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " account TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('dns', 'ip')),"
+    " value TEXT NOT NULL,"
+    " wildcard INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'invalid',"
+    "  'deactivated')),"
+    " expires INTEGER NOT NULL,"
+    " token TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX acme_authzs_order ON acme_authzs (order_id);"
+    "CREATE TABLE acme_challs ("
+    " id TEXT PRIMARY KEY,"
+    " authz_id TEXT NOT NULL REFERENCES acme_authzs (id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL CHECK (type IN ('http-01', 'tls-alpn-01',"
+    "  'dns-01')),"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'processing',"
+    "  'valid', 'invalid')),"
+    " validated INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX acme_challs_authz ON acme_challs (authz_id);"
+    "CREATE TABLE acme_eab ("
+    " kid TEXT PRIMARY KEY,"
+    " prov TEXT NOT NULL,"
+    " hkey BLOB NOT NULL CHECK (length(hkey) = 32),"
+    " account TEXT,"
+    " created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "UPDATE meta SET value = 2 WHERE name = 'schema_version';";
+
 /* The columns of a record, in the order row_to_rec reads them. */
 #define REC_COLS "id, issuer_kid, serial, subject, sans, not_before, " \
     "not_after, provisioner, status, created_at, revoked_at, reason"
@@ -623,6 +696,15 @@ check_schema(struct ca_store *st, struct kr_error *err)
 		rc = db_fail(st, src, err, "cannot read the schema version");
 		goto out;
 	}
+	/* Version 1 (or a store just made): add ACME's tables. */
+	if (ver == 1 && (src = sqlite3_exec(st->db, schema_v2, NULL, NULL,
+	    NULL)) != SQLITE_OK) {
+		rc = db_fail(st, src, err, "cannot upgrade the schema to "
+		    "version 2");
+		goto out;
+	}
+	if (ver == 1)
+		ver = 2;
 	if (ver > CA_STORE_SCHEMA_VERSION) {
 		rc = kr_fail(err, KR_E_STATE, "%s: schema version %lld was "
 		    "written by a newer keyrite (this one knows %d); upgrade "
@@ -2123,4 +2205,10 @@ ca_store_group_revoke(struct ca_store_group *g, const char *issuer_kid,
 	    .reason = reason, .t1 = when };
 
 	return group_do(g, &o, err);
+}
+
+sqlite3 *
+ca_store_db(struct ca_store *st)
+{
+	return st->db;
 }

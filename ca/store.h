@@ -40,7 +40,7 @@
 
 #include "ca.h"
 
-#define CA_STORE_SCHEMA_VERSION	1
+#define CA_STORE_SCHEMA_VERSION	2	/* 2: ACME tables */
 #define CA_STORE_BUSY_MS	5000	/* wait this long for a writer */
 #define CA_STORE_MAX_BLOB	65536	/* TBS and DER, bytes */
 #define CA_STORE_MAX_TEXT	4096	/* subject, provisioner, jti */
@@ -313,5 +313,12 @@ enum kr_err	 ca_store_group_abandon(struct ca_store_group *, int64_t id,
 enum kr_err	 ca_store_group_revoke(struct ca_store_group *,
 		     const char *issuer_kid, const char *serial, int reason,
 		     time_t when, struct kr_error *err);
+
+/*
+ * The connection's SQLite handle, for the ACME tables (ca/acme_store.c);
+ * the same thread rules as the store's.
+ */
+struct sqlite3;
+struct sqlite3	*ca_store_db(struct ca_store *);
 
 #endif /* CA_STORE_H */

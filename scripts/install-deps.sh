@@ -26,6 +26,7 @@ libnss3-tools
 golang-cfssl
 chromium fonts-dejavu-core
 openjdk-17-jre-headless
+certbot lego
 "
 
 missing=""

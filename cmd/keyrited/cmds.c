@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "ca/acme.h"
 #include "common/file.h"
 #include "cmd/keyrite/cli.h"
 
@@ -35,7 +36,7 @@ struct kd_args {
 	const char	*server, *csr, *lifetime, *expiring, *serial, *reason;
 	const char	**allow, **allow_ip;
 	size_t		 nallow, nallow_ip;
-	int		 admin, json, check, force, all;
+	int		 admin, json, check, force, all, acme, eab;
 };
 
 static int
@@ -80,6 +81,10 @@ kd_opt(void *ctx, const char *name, const char *arg)
 		a->force = 1;
 	else if (strcmp(name, "all") == 0)
 		a->all = 1;
+	else if (strcmp(name, "acme") == 0)
+		a->acme = 1;
+	else if (strcmp(name, "eab") == 0)
+		a->eab = 1;
 	return 0;
 }
 
@@ -581,16 +586,22 @@ static const struct cli_opt prov_add_opts[] = {
 	    "(default: api_url)" },
 	{ "out", 1, 0, "FILE", "the provisioner file with its secret key "
 	    "(mode 0600)" },
+	{ "acme", 0, 0, NULL, "an ACME provisioner (docs/acme.md): its "
+	    "directory is /acme/NAME/directory; no key, no --out" },
+	{ "eab", 0, 0, NULL, "with --acme: new accounts need an external "
+	    "account binding; prints a key id and HMAC key once" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 static const struct cli_cmd prov_add_cmd = {
 	"provisioner add", "add a provisioner: a key that may mint tokens "
 	"for some names",
 	"--home DIR --name NAME --allow PATTERN... [--allow-ip CIDR...] "
-	"[--max-lifetime D] [--admin] --out FILE",
+	"[--max-lifetime D] [--admin] --out FILE | --acme [--eab]",
 	"  keyrited provisioner add --home /var/lib/keyrited --name web \\\n"
 	"      --allow '*.web.lab.internal' --allow-ip 10.1.0.0/16 "
 	"--max-lifetime 72h --out web.provisioner\n"
+	"  keyrited provisioner add --home /var/lib/keyrited --name lab \\\n"
+	"      --acme --allow '*.lab.internal' --max-lifetime 24h\n"
 	"  kill -HUP $(pidof keyrited)    # a running daemon reloads its "
 	"provisioners",
 	prov_add_opts,
@@ -643,6 +654,104 @@ name_ok(const char *s)
 }
 
 static int
+acme_path(const char *home, const char *name, char *path,
+    struct kr_error *err)
+{
+	char rel[CA_PROV_NAME_MAX + 32];
+
+	snprintf(rel, sizeof(rel), "%s/%s%s", KD_PROVDIR, name,
+	    CA_ACME_PROV_SUFFIX);
+	return kd_path(home, rel, path, err) == KR_OK ? 0 : -1;
+}
+
+/*
+ * provisioner add --acme: the public view only (there is no key), and
+ * with --eab a key id and HMAC key, printed once and kept in the store.
+ */
+static int
+prov_add_acme(struct kd_args *a, long long life,
+    struct kr_error *err)
+{
+	struct ca_prov p;
+	struct ca_store *st = NULL;
+	json_t *o = NULL;
+	char path[PATH_MAX], other[PATH_MAX], dir[PATH_MAX], *text = NULL;
+	char kid[CA_ACME_ID_LEN + 1], *b64 = NULL;
+	uint8_t *key = NULL;
+	int ret = -1, wrote = 0;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", a->name);
+	p.allow = (char **)a->allow;
+	p.nallow = a->nallow;
+	p.allow_ip = (char **)a->allow_ip;
+	p.nallow_ip = a->nallow_ip;
+	p.max_lifetime = life;
+	if (acme_path(a->home, a->name, path, err) != 0 ||
+	    prov_path(a->home, a->name, other, err) != 0)
+		goto out;
+	if (access(path, F_OK) == 0 || access(other, F_OK) == 0) {
+		kr_fail(err, KR_E_EXISTS, "provisioner %s exists already; "
+		    "remove it first", a->name);
+		goto out;
+	}
+	if (ca_acme_prov_to_json(&p, a->eab, &o, err) != KR_OK)
+		goto out;
+	if ((text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* What the daemon will parse, checked now. */
+	{
+		struct ca_prov *chk = NULL;
+		int eab;
+
+		if (ca_acme_prov_parse(text, strlen(text), &chk, &eab, err) !=
+		    KR_OK)
+			goto out;
+		ca_prov_free(chk);
+	}
+	if (kd_path(a->home, KD_PROVDIR, dir, err) != KR_OK ||
+	    kr_mkdirs(dir, 0755, err) != KR_OK ||
+	    kr_file_write(path, text, strlen(text), 0644, 0, err) != KR_OK)
+		goto out;
+	wrote = 1;
+	if (a->eab) {
+		if ((key = sodium_malloc(CA_ACME_EAB_KEY_LEN)) == NULL ||
+		    (b64 = sodium_malloc(ca_jws_b64_len(CA_ACME_EAB_KEY_LEN) +
+		    1)) == NULL) {
+			kr_fail(err, KR_E_NOMEM, "out of memory");
+			goto out;
+		}
+		randombytes_buf(key, CA_ACME_EAB_KEY_LEN);
+		ca_acme_random_id(kid);
+		if (kd_path(a->home, KD_STORE, dir, err) != KR_OK ||
+		    ca_store_open(dir, &st, err) != KR_OK ||
+		    ca_acme_eab_new(st, a->name, kid, key, CA_ACME_EAB_KEY_LEN,
+		    kr_now(), err) != KR_OK)
+			goto out;
+		ca_jws_b64_encode(key, CA_ACME_EAB_KEY_LEN, b64);
+	}
+	printf("ACME provisioner %s added: https://HOST:PORT/acme/%s/"
+	    "directory\na running keyrited loads it on SIGHUP\n", a->name,
+	    a->name);
+	if (a->eab)
+		printf("eab kid: %s\neab hmac key: %s\n(shown once: the "
+		    "key is kept only in the store)\n", kid, b64);
+	ret = 0;
+out:
+	if (ret != 0 && wrote)
+		unlink(path);
+	ca_store_close(st);
+	sodium_free(key);
+	sodium_free(b64);
+	free(text);
+	json_decref(o);
+	return ret;
+}
+
+static int
 prov_add_main(int argc, char **argv)
 {
 	struct kd_args a;
@@ -657,7 +766,16 @@ prov_add_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if (kd_parse(&prov_add_cmd, &a, argc, argv) < 0)
 		return EXIT_USAGE;
-	if (a.name == NULL || a.out == NULL ||
+	if (a.acme && (a.out != NULL || a.admin || a.server != NULL)) {
+		kd_args_free(&a);
+		return cli_usage(&prov_add_cmd, "--acme takes no --out, "
+		    "--admin or --server");
+	}
+	if (a.eab && !a.acme) {
+		kd_args_free(&a);
+		return cli_usage(&prov_add_cmd, "--eab needs --acme");
+	}
+	if (a.name == NULL || (a.out == NULL && !a.acme) ||
 	    (a.nallow == 0 && a.nallow_ip == 0)) {
 		kd_args_free(&a);
 		return cli_usage(&prov_add_cmd, "--name, --out and at least "
@@ -683,9 +801,16 @@ prov_add_main(int argc, char **argv)
 		    "the signer's max_lifetime", a.max_lifetime);
 		goto fail;
 	}
-	if (prov_path(a.home, a.name, path, &err) != 0)
+	if (a.acme) {
+		if (prov_add_acme(&a, life, &err) != 0)
+			goto fail;
+		status = 0;
+		goto out;
+	}
+	if (prov_path(a.home, a.name, path, &err) != 0 ||
+	    acme_path(a.home, a.name, dir, &err) != 0)
 		goto fail;
-	if (access(path, F_OK) == 0) {
+	if (access(path, F_OK) == 0 || access(dir, F_OK) == 0) {
 		kr_fail(&err, KR_E_EXISTS, "provisioner %s exists already; "
 		    "remove it first", a.name);
 		goto fail;
@@ -743,6 +868,35 @@ out:
 	return status;
 }
 
+struct acme_list {
+	json_t	*arr;
+	int	 json;
+	size_t	 n;
+};
+
+static void
+acme_list_one(const struct ca_prov *p, int eab, void *arg)
+{
+	struct acme_list *l = arg;
+	struct kr_error err;
+	json_t *o;
+	size_t j;
+
+	l->n++;
+	if (l->json) {
+		if (ca_acme_prov_to_json(p, eab, &o, &err) == KR_OK)
+			json_array_append_new(l->arr, o);
+		return;
+	}
+	printf("%s (acme%s)  max %lldh  allow:", p->name, eab ? ", eab" : "",
+	    p->max_lifetime / 3600);
+	for (j = 0; j < p->nallow; j++)
+		printf(" %s", p->allow[j]);
+	for (j = 0; j < p->nallow_ip; j++)
+		printf(" %s", p->allow_ip[j]);
+	printf("\n");
+}
+
 static int
 prov_list_main(int argc, char **argv)
 {
@@ -750,6 +904,7 @@ prov_list_main(int argc, char **argv)
 	struct kd_ca ca;
 	struct kr_error err = { 0 };
 	struct ca_prov *p;
+	struct acme_list al;
 	json_t *arr, *o;
 	size_t i, j;
 
@@ -758,7 +913,8 @@ prov_list_main(int argc, char **argv)
 	memset(&ca, 0, sizeof(ca));
 	pthread_rwlock_init(&ca.provlock, NULL);
 	if (kd_config_load(a.home, &ca.cfg, &err) != KR_OK ||
-	    kd_provs_load(&ca, &err) != KR_OK) {
+	    kd_provs_load(&ca, &err) != KR_OK ||
+	    kd_acme_load(&ca, NULL, &err) != KR_OK) {
 		kd_args_free(&a);
 		kd_ca_free(&ca);
 		return cli_report(prov_list_cmd.name, &err);
@@ -783,10 +939,15 @@ prov_list_main(int argc, char **argv)
 			printf(" %s", p->allow_ip[j]);
 		printf("\n");
 	}
+	al.arr = arr;
+	al.json = a.json;
+	al.n = 0;
+	kd_acme_each(acme_list_one, &al);
+	kd_acme_unload();
 	if (a.json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("\n");
-	} else if (ca.nprovs == 0)
+	} else if (ca.nprovs == 0 && al.n == 0)
 		printf("no provisioners; add one with keyrited provisioner "
 		    "add\n");
 	json_decref(arr);
@@ -814,6 +975,9 @@ prov_rm_main(int argc, char **argv)
 	}
 	if (kd_config_load(a.home, &c, &err) != KR_OK ||
 	    prov_path(a.home, a.name, path, &err) != 0)
+		goto fail;
+	if (access(path, F_OK) != 0 && acme_path(a.home, a.name, path,
+	    &err) != 0)
 		goto fail;
 	if (unlink(path) != 0) {
 		kr_fail(&err, errno == ENOENT ? KR_E_NOTFOUND : KR_E_IO,

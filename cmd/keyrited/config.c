@@ -4,6 +4,7 @@
  * unknown or repeated key, a wrong type or a bad value is an error
  * naming the file, the line and the key.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,9 @@ kd_config_defaults(struct kd_config *c)
 	c->retention = 7 * 86400;
 	c->signers = 2;
 	c->threads = 8;
+	c->acme_http01_port = 80;
+	c->acme_tlsalpn01_port = 443;
+	c->acme_order_lifetime = 24 * 3600;
 }
 
 void
@@ -112,7 +116,9 @@ enum ckey {
 	K_SUBJECT, K_PUBLIC_URL, K_API_URL, K_LISTEN, K_PUBLISH, K_KEY_TOKEN,
 	K_KEY_MODULE, K_PIN_FILE, K_PROFILE, K_DEFAULT_LIFETIME,
 	K_MAX_LIFETIME, K_CRL_INTERVAL, K_CRL_GRACE, K_TIDY_INTERVAL,
-	K_RETENTION, K_SIGNERS, K_THREADS, K_SERIAL_PREFIX, K_ADMINS, K_N
+	K_RETENTION, K_SIGNERS, K_THREADS, K_SERIAL_PREFIX, K_ADMINS,
+	K_ACME_HTTP01_PORT, K_ACME_TLSALPN01_PORT, K_ACME_CONNECT,
+	K_ACME_DNS_RESOLVER, K_ACME_ORDER_LIFETIME, K_N
 };
 
 static const char *const ckeys[K_N] = {
@@ -120,6 +126,8 @@ static const char *const ckeys[K_N] = {
 	"key_module", "pin_file", "profile", "default_lifetime",
 	"max_lifetime", "crl_interval", "crl_grace", "tidy_interval",
 	"retention", "signers", "threads", "serial_prefix", "admins",
+	"acme_http01_port", "acme_tlsalpn01_port", "acme_connect",
+	"acme_dns_resolver", "acme_order_lifetime",
 };
 
 static int
@@ -281,6 +289,39 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 			c->signers = (int)nl;
 		else
 			c->threads = (int)nl;
+		return KR_OK;
+	case K_ACME_HTTP01_PORT:
+	case K_ACME_TLSALPN01_PORT:
+		errno = 0;
+		nl = strtol(s, &ep, 10);
+		if (*s == '\0' || *ep != '\0' || errno != 0 || nl < 1 ||
+		    nl > 65535)
+			return cerr(err, what, v, key, "not a port (1 to "
+			    "65535)");
+		if (k == K_ACME_HTTP01_PORT)
+			c->acme_http01_port = (int)nl;
+		else
+			c->acme_tlsalpn01_port = (int)nl;
+		return KR_OK;
+	case K_ACME_CONNECT:
+		if (inet_pton(AF_INET, s, buf) != 1 &&
+		    inet_pton(AF_INET6, s, buf) != 1)
+			return cerr(err, what, v, key, "not an IP address");
+		return set_str(c->acme_connect, sizeof(c->acme_connect), s,
+		    len, what, v, key, err);
+	case K_ACME_DNS_RESOLVER:
+		if (kd_hostport(s, host, sizeof(host), &port) != 0 ||
+		    (inet_pton(AF_INET, host, buf) != 1 &&
+		    inet_pton(AF_INET6, host, buf) != 1))
+			return cerr(err, what, v, key, "not IP:PORT");
+		return set_str(c->acme_dns_resolver,
+		    sizeof(c->acme_dns_resolver), s, len, what, v, key, err);
+	case K_ACME_ORDER_LIFETIME:
+		if ((dur = kr_parse_duration(s, 's')) < 60 ||
+		    dur > 30 * 86400)
+			return cerr(err, what, v, key, "not a duration from "
+			    "1m to 30d");
+		c->acme_order_lifetime = dur;
 		return KR_OK;
 	case K_SERIAL_PREFIX:
 		if (len != 2 * KD_SERIAL_PREFIX_LEN)
@@ -491,6 +532,18 @@ kd_config_write(const struct kd_config *c, int force, struct kr_error *err)
 	for (i = 0; i < KD_SERIAL_PREFIX_LEN; i++)
 		fprintf(f, "%02x", c->serial_prefix[i]);
 	fprintf(f, "\"\n");
+	if (c->acme_http01_port != 80 || c->acme_tlsalpn01_port != 443 ||
+	    c->acme_connect[0] != '\0' || c->acme_dns_resolver[0] != '\0' ||
+	    c->acme_order_lifetime != 24 * 3600) {
+		fprintf(f, "\n# ACME validation (docs/acme.md).\n"
+		    "acme_http01_port: %d\nacme_tlsalpn01_port: %d\n",
+		    c->acme_http01_port, c->acme_tlsalpn01_port);
+		if (c->acme_connect[0] != '\0')
+			put_q(f, "acme_connect", c->acme_connect);
+		if (c->acme_dns_resolver[0] != '\0')
+			put_q(f, "acme_dns_resolver", c->acme_dns_resolver);
+		put_dur(f, "acme_order_lifetime", c->acme_order_lifetime);
+	}
 	if (c->nadmins > 0) {
 		fprintf(f, "admins:\n");
 		for (i = 0; i < c->nadmins; i++)

@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "kd.h"
+#include "ca/acme.h"
 #include "trust.h"
 #include "ca/apireq.h"
 #include "common/file.h"
@@ -43,9 +44,9 @@
 /* Metrics                                                             */
 /* ------------------------------------------------------------------ */
 
-enum ep { EP_SIGN, EP_RENEW, EP_REVOKE, EP_ROOTS, EP_OTHER, EP_N };
+enum ep { EP_SIGN, EP_RENEW, EP_REVOKE, EP_ROOTS, EP_OTHER, EP_ACME, EP_N };
 static const char *const ep_names[EP_N] = {
-	"sign", "renew", "revoke", "roots", "other"
+	"sign", "renew", "revoke", "roots", "other", "acme"
 };
 static const double buckets[] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
@@ -747,6 +748,57 @@ ep_roots(struct MHD_Connection *c, struct req *q, struct srv *s)
 	    s->ca->root_pem, "intermediates", s->ca->chain_pem));
 }
 
+/* ACME (acme.c): its answer, with its headers. */
+static enum MHD_Result
+ep_acme(struct MHD_Connection *c, struct req *q, struct srv *s,
+    const char *url, const char *method)
+{
+	struct kd_acme_resp r;
+	struct MHD_Response *mr;
+	struct ca_store *st;
+	struct kr_error e;
+	enum MHD_Result ret;
+	char ra[16];
+
+	if ((st = thread_store(s, &e)) == NULL)
+		return send_err(c, q, 500, "internal", e.msg, NULL);
+	q->answered = 1;
+	kd_acme_handle(s->ca, st, method, url, MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, "Host"), MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, "Content-Type"), q->body, q->len, &r);
+	if (r.issued)
+		atomic_fetch_add(&M.issued[EP_ACME], 1);
+	if (r.revoked) {
+		atomic_fetch_add(&M.revoked, 1);
+		atomic_store(&s->crl_due, 1);
+	}
+	mr = MHD_create_response_from_buffer(r.len, r.body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (mr == NULL) {
+		kd_acme_resp_free(&r);
+		return MHD_NO;
+	}
+	if (r.ctype != NULL)
+		MHD_add_response_header(mr, "Content-Type", r.ctype);
+	MHD_add_response_header(mr, "Cache-Control", "no-store");
+	if (r.nonce[0] != '\0')
+		MHD_add_response_header(mr, "Replay-Nonce", r.nonce);
+	if (r.location[0] != '\0')
+		MHD_add_response_header(mr, "Location", r.location);
+	if (r.link[0][0] != '\0')
+		MHD_add_response_header(mr, "Link", r.link[0]);
+	if (r.link[1][0] != '\0')
+		MHD_add_response_header(mr, "Link", r.link[1]);
+	if (r.retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%d", r.retry_after);
+		MHD_add_response_header(mr, "Retry-After", ra);
+	}
+	ret = MHD_queue_response(c, r.status, mr);
+	MHD_destroy_response(mr);
+	kd_acme_resp_free(&r);
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch                                                            */
 /* ------------------------------------------------------------------ */
@@ -777,6 +829,8 @@ route(const char *url)
 		return EP_REVOKE;
 	if (strcmp(url, "/v1/roots") == 0)
 		return EP_ROOTS;
+	if (strncmp(url, "/acme/", 6) == 0)
+		return EP_ACME;
 	return EP_OTHER;
 }
 
@@ -813,10 +867,13 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 			    "GET", "GET, HEAD");
 		if (q->ep == EP_ROOTS)
 			return MHD_YES;
+		/* ACME checks its own methods and media type (acme.c). */
+		if (q->ep == EP_ACME && !is_post)
+			return MHD_YES;
 		if (!is_post)
 			return send_err(c, q, 405, "method_not_allowed", "use "
 			    "POST", "POST");
-		if (!json_ctype(c))
+		if (q->ep != EP_ACME && !json_ctype(c))
 			return send_err(c, q, 415, "unsupported_media_type",
 			    "Content-Type must be application/json", NULL);
 		/*
@@ -868,6 +925,8 @@ api_handler(void *cls, struct MHD_Connection *c, const char *url,
 		return ep_revoke(c, q, s);
 	case EP_ROOTS:
 		return ep_roots(c, q, s);
+	case EP_ACME:
+		return ep_acme(c, q, s, url, method);
 	default:
 		return send_err(c, q, 404, "not_found", "no such path", NULL);
 	}
@@ -933,6 +992,8 @@ metrics(struct MHD_Connection *c, struct srv *s)
 	for (i = 0; i < EP_REVOKE; i++)
 		fprintf(f, "keyrited_certificates_issued_total{endpoint=\"%s\"}"
 		    " %llu\n", ep_names[i], atomic_load(&M.issued[i]));
+	fprintf(f, "keyrited_certificates_issued_total{endpoint=\"acme\"} "
+	    "%llu\n", atomic_load(&M.issued[EP_ACME]));
 	fprintf(f, "# HELP keyrited_revocations_total Certificates revoked "
 	    "through the API.\n# TYPE keyrited_revocations_total counter\n"
 	    "keyrited_revocations_total %llu\n", atomic_load(&M.revoked));
@@ -1310,7 +1371,8 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 		}
 	}
 	ca_store_recs_free(pend, npend);
-	if (ca_store_group_open(path, &ca->group, &e) != KR_OK ||
+	if (kd_acme_load(ca, NULL, &e) != KR_OK ||
+	    ca_store_group_open(path, &ca->group, &e) != KR_OK ||
 	    kd_crl_seen(ca, st, &e) != KR_OK ||
 	    kd_signer_start(&ca->cfg, &ca->signers, &e) != KR_OK ||
 	    kd_publish_static(ca, &e) != KR_OK)
@@ -1368,6 +1430,9 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 			else
 				fprintf(stderr, "keyrited: SIGHUP: %zu "
 				    "provisioner(s) loaded\n", ca->nprovs);
+			if (kd_acme_load(ca, &i, &e) != KR_OK)
+				fprintf(stderr, "keyrited: SIGHUP: keeping the "
+				    "old ACME provisioners: %s\n", e.msg);
 		}
 		now = kr_now();
 		kd_signer_tend(ca->signers);
@@ -1381,6 +1446,10 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 			if (ca_store_tidy(st, now, ca->cfg.retention, &td,
 			    &e) != KR_OK)
 				fprintf(stderr, "keyrited: tidy: %s\n", e.msg);
+			if (ca_acme_tidy(st, now, ca->cfg.retention, NULL,
+			    &e) != KR_OK)
+				fprintf(stderr, "keyrited: ACME tidy: %s\n",
+				    e.msg);
 			next_tidy = now + ca->cfg.tidy_interval;
 		}
 		retire_check(&s, 0);
@@ -1424,6 +1493,7 @@ out:
 		close(lock_fd);
 	kd_signer_stop(ca->signers);
 	ca->signers = NULL;
+	kd_acme_unload();
 	ca_store_group_close(ca->group);
 	ca->group = NULL;
 	ca_store_close(st);

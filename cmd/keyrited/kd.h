@@ -70,6 +70,12 @@ struct kd_config {
 	uint8_t		 serial_prefix[KD_SERIAL_PREFIX_LEN];
 	char		**admins;		/* admin provisioners */
 	size_t		 nadmins;
+	/* ACME validation (docs/acme.md). */
+	int		 acme_http01_port;	/* 80 */
+	int		 acme_tlsalpn01_port;	/* 443 */
+	char		 acme_connect[64];	/* connect here, not DNS */
+	char		 acme_dns_resolver[128];	/* HOST:PORT or "" */
+	long long	 acme_order_lifetime;	/* orders and authzs */
 };
 
 /* home/name into buf (PATH_MAX); KR_E_USAGE when too long. */
@@ -272,6 +278,50 @@ enum kr_err	 kd_serving_cert(struct kd_ca *ca, const char *listen, int force, ch
 /* The HTTP side (http.c): serve until SIGTERM; exit status. */
 int		 kd_serve(struct kd_ca *ca, const char *listen,
 		     const char *publish);
+
+/*
+ * ACME (acme.c, docs/acme.md): requests under /acme/ on the API
+ * listener.  kd_acme_handle answers one request into r; the caller
+ * sends it.  kd_acme_load (re)reads the ACME provisioners
+ * (home/provisioners/NAME.acme); call it at start and on SIGHUP.
+ */
+#define KD_ACME_HDR_MAX	(KD_URL_MAX + 128)
+struct kd_acme_resp {
+	unsigned	 status;
+	const char	*ctype;
+	char		*body;		/* malloc'd */
+	size_t		 len;
+	char		 nonce[32];	/* Replay-Nonce, or "" */
+	char		 location[KD_ACME_HDR_MAX];
+	char		 link[2][KD_ACME_HDR_MAX];	/* whole values */
+	int		 retry_after;	/* seconds, 0: none */
+	int		 revoked;	/* a certificate was revoked */
+	int		 issued;	/* a certificate was issued */
+};
+enum kr_err	 kd_acme_load(struct kd_ca *ca, size_t *n,
+		     struct kr_error *err);
+void		 kd_acme_handle(struct kd_ca *ca, struct ca_store *st,
+		     const char *method, const char *url, const char *host,
+		     const char *ctype, const char *body, size_t len,
+		     struct kd_acme_resp *r);
+void		 kd_acme_resp_free(struct kd_acme_resp *r);
+void		 kd_acme_unload(void);
+/* Call fn for each ACME provisioner loaded (under the reload lock). */
+void		 kd_acme_each(void (*fn)(const struct ca_prov *, int eab,
+		     void *), void *arg);
+
+/*
+ * The validators (acme_valid.c): 0 when the name answered with the key
+ * authorization, else -1 with the problem in ae.
+ */
+struct ca_acme_err;
+int		 kd_acme_http01(const struct kd_config *c, const char *name,
+		     const char *token, const char *keyauth,
+		     struct ca_acme_err *ae);
+int		 kd_acme_tlsalpn01(const struct kd_config *c, const char *name,
+		     const char *keyauth, struct ca_acme_err *ae);
+int		 kd_acme_dns01(const struct kd_config *c, const char *name,
+		     const char *keyauth, struct ca_acme_err *ae);
 
 /* Subcommands. */
 int	 kd_cmd_init(int argc, char **argv);

@@ -77,6 +77,22 @@ test_bad(void **state)
 		{ GOOD "subject: [a]\n", "subject: given twice" },
 		{ "subject: [a]\n", "subject: a single value is expected" },
 		{ "subject: \"a\\tb\"\n", "subject: control character" },
+		{ GOOD "acme_http01_port: 0\n", "acme_http01_port: not a "
+		    "port" },
+		{ GOOD "acme_tlsalpn01_port: 65536\n", "acme_tlsalpn01_port: "
+		    "not a port" },
+		{ GOOD "acme_http01_port: 80x\n", "acme_http01_port: not a "
+		    "port" },
+		{ GOOD "acme_connect: localhost\n", "acme_connect: not an IP "
+		    "address" },
+		{ GOOD "acme_dns_resolver: \"127.0.0.1\"\n",
+		    "acme_dns_resolver: not IP:PORT" },
+		{ GOOD "acme_dns_resolver: \"dns.lab:53\"\n",
+		    "acme_dns_resolver: not IP:PORT" },
+		{ GOOD "acme_order_lifetime: 10s\n", "acme_order_lifetime: "
+		    "not a duration from 1m to 30d" },
+		{ GOOD "acme_order_lifetime: 31d\n", "acme_order_lifetime: "
+		    "not a duration from 1m to 30d" },
 	};
 	struct kd_config c;
 	struct kr_error err;
@@ -115,6 +131,11 @@ test_roundtrip(void **state)
 	c.crl_interval = 90 * 60;
 	c.admins = admins;
 	c.nadmins = 1;
+	c.acme_http01_port = 8402;
+	snprintf(c.acme_connect, sizeof(c.acme_connect), "127.0.0.1");
+	snprintf(c.acme_dns_resolver, sizeof(c.acme_dns_resolver),
+	    "127.0.0.1:5353");
+	c.acme_order_lifetime = 3600;
 	assert_int_equal(kd_config_write(&c, 0, &err), KR_OK);
 	assert_int_equal(kd_config_load(dir, &d, &err), KR_OK);
 	assert_string_equal(d.subject, c.subject);
@@ -122,6 +143,12 @@ test_roundtrip(void **state)
 	assert_int_equal(d.serial_prefix[0], 0x12);
 	assert_int_equal(d.nadmins, 1);
 	assert_string_equal(d.admins[0], "ops");
+	/* A rewrite (provisioner add --admin) keeps the ACME settings. */
+	assert_int_equal(d.acme_http01_port, 8402);
+	assert_int_equal(d.acme_tlsalpn01_port, 443);
+	assert_string_equal(d.acme_connect, "127.0.0.1");
+	assert_string_equal(d.acme_dns_resolver, "127.0.0.1:5353");
+	assert_int_equal(d.acme_order_lifetime, 3600);
 	kd_config_free(&d);
 	/* Never replaced without force. */
 	assert_int_equal(kd_config_write(&c, 0, &err), KR_E_EXISTS);

@@ -260,7 +260,7 @@ test_schema_created(void **state)
 	assert_string_equal(buf, "wal");
 	assert_int_equal(raw_int(db, "PRAGMA application_id"), 1263686484);
 	assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE name = "
-	    "'schema_version'"), 1);
+	    "'schema_version'"), CA_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE type = 'table' AND name IN ('meta', 'serials', 'certs', "
 	    "'jtis')"), 4);
@@ -282,6 +282,40 @@ test_schema_created(void **state)
 	ca_store_close(st);
 }
 
+/*
+ * A version 1 store (as keyrite before ACME made it) is upgraded to
+ * version 2 when opened: the ACME tables appear, the certificates stay.
+ */
+static void
+test_upgrade_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store *st = NULL;
+	struct ca_store_info info;
+	struct kr_error err;
+	sqlite3 *db;
+
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	issue(f, st, KID, "0b", NOW, NOW + DAY);
+	ca_store_close(st);
+	db = raw_open(f->path);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE acme_challs; "
+	    "DROP TABLE acme_authzs; DROP TABLE acme_orders; "
+	    "DROP TABLE acme_accounts; DROP TABLE acme_nonces; "
+	    "DROP TABLE acme_eab; UPDATE meta SET value = 1 WHERE "
+	    "name = 'schema_version'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	assert_int_equal(ca_store_info(st, &info, &err), KR_OK);
+	assert_int_equal(info.schema_version, 2);
+	assert_int_equal(info.valid, 1);
+	ca_store_close(st);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name LIKE 'acme_%'"), 6);
+	sqlite3_close(db);
+}
+
 static void
 test_open_refuses(void **state)
 {
@@ -295,7 +329,7 @@ test_open_refuses(void **state)
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
 	ca_store_close(st);
 	db = raw_open(f->path);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 2 WHERE "
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 3 WHERE "
 	    "name = 'schema_version'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_E_STATE);
@@ -1207,6 +1241,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema_created, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses, setup,
 		    teardown),
