@@ -2,7 +2,9 @@
 # The lab flow, end to end, on throwaway SoftHSM2 tokens in build/demo/:
 # a name-constrained root whose key never leaves its token, an issuing
 # CA whose key lives in a second token, the root CRL, and independent
-# validation of the chain.  Prints every command it runs.
+# validation of the chain; the online signer issuing, revoking and
+# publishing its CRL; and a signed trust bundle an endpoint applies.
+# Prints every command it runs.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -192,6 +194,24 @@ fi
 grep -q 'certificate revoked' verify.out
 echo "(refused: the CRL at the leaf's CDP lists it as revoked)"
 run keyrited certs --home signer
+
+step "17. Trust distribution: a signed bundle of the root, published by keyrited, applied by an endpoint"
+# A rotation bundle lists the anchors endpoints should trust; this first
+# one holds the root alone, signed by its key in the token (docs/bundle.md).
+run keyrite bundle build --anchor root.pem:active --expires 90d --out bundle-1
+run keyrite bundle sign bundle-1 --key 'pkcs11:token=lab-root;object=root-2026' \
+    --pin-file pins/root-user.pin --cert root.pem
+run keyrite bundle pack bundle-1 --out bundle-1.tar
+run keyrited trust publish --home signer bundle-1.tar
+# The endpoint (its stores under endpoint/, as an image build would) pins
+# the root by the fingerprint read out of band, then takes the bundle
+# from keyrited's URL: signatures checked before any store is touched.
+fpr=$(openssl x509 -in root.pem -outform DER | sha256sum | cut -c1-64)
+run keyrite-trust bootstrap --root root.pem --fingerprint "$fpr" --root-dir "$demo/endpoint"
+run keyrite-trust apply "http://127.0.0.1:$pub/trust/bundle.tar" --stores pem,nss \
+    --nssdb /nssdb --root-dir "$demo/endpoint"
+run keyrite-trust status --root-dir "$demo/endpoint"
+run openssl verify -x509_strict -CAfile endpoint/etc/keyrite/trust.pem online-int.pem
 
 printf '\nThe lab CA is in %s:\n' "$demo"
 ls -l "$demo"/*.pem "$demo"/*.crl "$demo"/*.csr

@@ -20,6 +20,10 @@ load helpers
 	[[ "$output" == *"certutil: certificate is valid"* ]]
 	[[ "$output" == *"certificate revoked"* ]]
 	[[ "$output" == *"(refused: the CRL at the leaf's CDP lists it as revoked)"* ]]
+	[[ "$output" == *"published bundle-1.tar as version 1"* ]]
+	[[ "$output" == *"applied bundle version 1: 2 added, 0 removed in 2 stores"* ]]
+	[[ "$output" == *"OK: every store trusts exactly the anchors it should"* ]]
+	[[ "$output" == *"online-int.pem: OK"* ]]
 	# The only private keys in files are the service's own and the
 	# daemon's TLS serving key; every CA key is in a token.
 	run grep -rl 'PRIVATE KEY' "$KEYRITE_DEMO_DIR"
