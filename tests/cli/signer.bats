@@ -34,6 +34,9 @@ teardown() {
 	# A test that changed the shared configuration left the original.
 	if [ -f "$BATS_TEST_TMPDIR/keyrited.yaml.orig" ]; then
 		cp "$BATS_TEST_TMPDIR/keyrited.yaml.orig" "$KD/keyrited.yaml"
+		# Nor may a short-lived serving certificate it made be reused,
+		# to be renewed (and counted in the store) in a later test.
+		rm -f "$KD/tls/serving.pem"
 	fi
 }
 
