@@ -921,7 +921,7 @@ prov_list_main(int argc, char **argv)
 	}
 	arr = json_array();
 	for (i = 0; i < ca.nprovs; i++) {
-		p = ca.provs[i];
+		p = ca.provs[i].p;
 		if (a.json) {
 			if (ca_prov_public_to_json(p, &o, &err) == KR_OK) {
 				json_object_set_new(o, "admin", json_boolean(
