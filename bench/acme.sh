@@ -48,18 +48,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	local p i
-	for i in $(seq 100); do
-		p=$((20000 + RANDOM % 12000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo "bench/acme.sh: no free port found" >&2
-	return 1
-}
+# free_port, shared with the other benchmark scripts.
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # The root on a throwaway token, as bench/signer.sh makes it.
 mkdir -p "$work/hsm/tokens" "$work/pins" "$work/roothome"

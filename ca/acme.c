@@ -771,21 +771,6 @@ list_of(const json_t *a, int (*ok)(const char *), const char *what,
 	return KR_OK;
 }
 
-static int
-prov_name_ok(const char *s)
-{
-	size_t i;
-
-	if (s[0] == '\0' || strlen(s) > CA_PROV_NAME_MAX ||
-	    !isalnum((unsigned char)s[0]))
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
-		    s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 enum kr_err
 ca_acme_prov_parse(const char *text, size_t len, struct ca_prov **out,
     int *eab, struct kr_error *err)
@@ -826,7 +811,7 @@ ca_acme_prov_parse(const char *text, size_t len, struct ca_prov **out,
 	}
 	v = json_object_get(o, "name");
 	if (!json_is_string(v) || strlen(json_string_value(v)) !=
-	    json_string_length(v) || !prov_name_ok(json_string_value(v))) {
+	    json_string_length(v) || !ca_prov_name_ok(json_string_value(v))) {
 		rc = kr_fail(err, KR_E_PARSE, "ACME provisioner: \"name\" must "
 		    "be [A-Za-z0-9._-], at most %d", CA_PROV_NAME_MAX);
 		goto out;

@@ -75,8 +75,8 @@ jwipe_end(const struct jwipe *w)
 
 /* ---- names, patterns, addresses ---- */
 
-static int
-prov_name_ok(const char *s)
+int
+ca_prov_name_ok(const char *s)
 {
 	size_t i;
 
@@ -336,7 +336,7 @@ set_policy(struct ca_prov *p, const char *name, const char *const *allow,
 {
 	enum kr_err rc;
 
-	if (!prov_name_ok(name))
+	if (!ca_prov_name_ok(name))
 		return kr_fail(err, bad, "provisioner name \"%.64s\": 1 to %d "
 		    "of [A-Za-z0-9._-], starting with a letter or digit", name,
 		    CA_PROV_NAME_MAX);

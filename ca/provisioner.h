@@ -129,6 +129,11 @@ int		 ca_prov_ip_match(const char *cidr, const char *ip);
 /* Whether s is a valid allow pattern / CIDR (as the parsers require). */
 int		 ca_prov_dns_pattern_ok(const char *s);
 int		 ca_prov_cidr_ok(const char *s);
+/*
+ * Whether s is a provisioner name: 1 to CA_PROV_NAME_MAX of
+ * [A-Za-z0-9._-], a letter or digit first.
+ */
+int		 ca_prov_name_ok(const char *s);
 
 /*
  * Check that every name (sub, then the sans) is allowed for p: an IP

@@ -431,8 +431,8 @@ jset(json_t *o, const char *k, json_t *v, int *bad)
 		*bad = 1;
 }
 
-static json_t *
-jtime(time_t t)
+json_t *
+ca_tstate_jtime(time_t t)
 {
 	char buf[32];
 
@@ -469,7 +469,8 @@ ca_tstate_encode(const struct ca_tstate *st, char **out, size_t *len,
 		jset(root, "manifest_sha256", json_null(), &bad);
 		jset(root, "manifest", json_null(), &bad);
 	}
-	jset(root, "applied_at", jtime(st->applied_at), &bad);
+	jset(root, "applied_at", ca_tstate_jtime(st->applied_at),
+	    &bad);
 	if ((arr = json_array()) == NULL)
 		bad = 1;
 	for (i = 0; arr != NULL && i < st->nstores; i++)
@@ -491,7 +492,8 @@ ca_tstate_encode(const struct ca_tstate *st, char **out, size_t *len,
 		jset(o, "subject", json_string(a->subject), &bad);
 		jset(o, "state", json_string(ca_tstate_state_name(a->state)),
 		    &bad);
-		jset(o, "remove_after", jtime(a->remove_after), &bad);
+		jset(o, "remove_after", ca_tstate_jtime(a->remove_after),
+		    &bad);
 		jset(o, "certificate", json_string(a->pem), &bad);
 		if (json_array_append_new(arr, o) != 0)
 			bad = 1;

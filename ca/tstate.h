@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "../common/kr.h"
 #include "bundle.h"
 
@@ -66,6 +68,9 @@ enum kr_err	 ca_tstate_parse(const uint8_t *text, size_t len,
 /* Encode st (two-space indent, final newline); *out is malloc'd. */
 enum kr_err	 ca_tstate_encode(const struct ca_tstate *st, char **out,
 		     size_t *len, struct kr_error *err);
+
+/* A time as the state writes it: RFC 3339 UTC, or JSON null for 0. */
+json_t		*ca_tstate_jtime(time_t t);
 
 /* Add a copy of anchor x (PEM-encoded) with its state. */
 enum kr_err	 ca_tstate_add(struct ca_tstate *st, X509 *x,

@@ -1044,17 +1044,6 @@ static const struct cmd status_cmd = {
 	cmd_status,
 };
 
-static json_t *
-jtime(time_t t)
-{
-	char buf[32];
-
-	if (t == 0)
-		return json_null();
-	ca_time_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 static int
 cmd_status(struct args *a, int argc, char **argv)
 {
@@ -1129,7 +1118,8 @@ cmd_status(struct args *a, int argc, char **argv)
 		json_object_set_new(root, "manifest_sha256", json_string(hex));
 	} else
 		json_object_set_new(root, "manifest_sha256", json_null());
-	json_object_set_new(root, "applied_at", jtime(st.applied_at));
+	json_object_set_new(root, "applied_at",
+	    ca_tstate_jtime(st.applied_at));
 	if (!a->json) {
 		if (st.version == 0)
 			printf("bootstrapped; no bundle applied yet\n");
@@ -1151,7 +1141,8 @@ cmd_status(struct args *a, int argc, char **argv)
 		json_object_set_new(o, "subject", json_string(an->subject));
 		json_object_set_new(o, "state", json_string(
 		    ca_tstate_state_name(an->state)));
-		json_object_set_new(o, "remove_after", jtime(an->remove_after));
+		json_object_set_new(o, "remove_after",
+		    ca_tstate_jtime(an->remove_after));
 		json_object_set_new(o, "due", json_boolean(due));
 		json_array_append_new(ja, o);
 		if (!a->json) {

@@ -26,101 +26,56 @@
 #include "common/file.h"
 
 /* The ACME provisioners, replaced whole on reload. */
-struct aprov {
-	struct ca_prov	*p;
-	int		 eab;
-};
 static pthread_rwlock_t alock = PTHREAD_RWLOCK_INITIALIZER;
-static struct aprov *aprovs;
+static struct kd_provent *aprovs;
 static size_t naprovs;
-
-static void
-aprovs_free(struct aprov *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		ca_prov_free(v[i].p);
-	free(v);
-}
 
 void
 kd_acme_unload(void)
 {
 	pthread_rwlock_wrlock(&alock);
-	aprovs_free(aprovs, naprovs);
+	kd_provents_free(aprovs, naprovs);
 	aprovs = NULL;
 	naprovs = 0;
 	pthread_rwlock_unlock(&alock);
 }
 
+/* An ACME provisioner's file, NAME.acme. */
+static enum kr_err
+aprov_parse(const char *path, struct ca_prov **p, int *eab,
+    struct kr_error *err)
+{
+	uint8_t *buf;
+	size_t len;
+	enum kr_err rc;
+
+	if ((rc = kr_file_read(path, CA_PROV_FILE_MAX, &buf, &len, err)) !=
+	    KR_OK)
+		return rc;
+	rc = ca_acme_prov_parse((const char *)buf, len, p, eab, err);
+	free(buf);
+	if (rc != KR_OK)
+		kr_error_prefix(err, "%s", path);
+	return rc;
+}
+
 enum kr_err
 kd_acme_load(struct kd_ca *ca, size_t *count, struct kr_error *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300];
-	struct aprov *v = NULL, *nv;
-	struct ca_prov *p;
-	struct dirent *de;
-	uint8_t *buf;
-	size_t n = 0, len, sl = strlen(CA_ACME_PROV_SUFFIX);
-	enum kr_err rc = KR_OK;
-	int eab;
-	DIR *d;
+	struct kd_provent *v, *ov;
+	size_t n, on;
+	enum kr_err rc;
 
-	if ((rc = kd_path(ca->cfg.home, KD_PROVDIR, dir, err)) != KR_OK)
+	if ((rc = kd_provdir_read(ca->cfg.home, CA_ACME_PROV_SUFFIX, "ACME ",
+	    aprov_parse, &v, &n, err)) != KR_OK)
 		return rc;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno != ENOENT)
-			return kr_fail(err, KR_E_IO, "%s: %s", dir,
-			    strerror(errno));
-	} else {
-		while ((de = readdir(d)) != NULL) {
-			len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len <= sl ||
-			    strcmp(de->d_name + len - sl, CA_ACME_PROV_SUFFIX))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if ((rc = kr_file_read(path, CA_PROV_FILE_MAX, &buf,
-			    &len, err)) != KR_OK)
-				break;
-			rc = ca_acme_prov_parse((const char *)buf, len, &p,
-			    &eab, err);
-			free(buf);
-			if (rc != KR_OK) {
-				kr_error_prefix(err, "%s", path);
-				break;
-			}
-			if (strlen(p->name) + sl != strlen(de->d_name) ||
-			    strncmp(p->name, de->d_name, strlen(p->name))) {
-				rc = kr_fail(err, KR_E_PARSE, "%s: names ACME "
-				    "provisioner '%s'", path, p->name);
-				ca_prov_free(p);
-				break;
-			}
-			if ((nv = reallocarray(v, n + 1, sizeof(*nv))) ==
-			    NULL) {
-				ca_prov_free(p);
-				rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			v[n].p = p;
-			v[n].eab = eab;
-			n++;
-		}
-		closedir(d);
-	}
-	if (rc != KR_OK) {
-		aprovs_free(v, n);
-		return rc;
-	}
 	pthread_rwlock_wrlock(&alock);
-	nv = aprovs;
-	len = naprovs;
+	ov = aprovs;
+	on = naprovs;
 	aprovs = v;
 	naprovs = n;
 	pthread_rwlock_unlock(&alock);
-	aprovs_free(nv, len);
+	kd_provents_free(ov, on);
 	if (count != NULL)
 		*count = n;
 	return KR_OK;
@@ -152,7 +107,7 @@ struct areq {
 	struct kd_ca		*ca;
 	struct ca_store		*st;
 	struct kd_acme_resp	*r;
-	const struct aprov	*ap;	/* under alock (read) */
+	const struct kd_provent	*ap;	/* under alock (read) */
 	char			 base[KD_URL_MAX];	/* https://HOST/acme/P */
 	char			 dir[KD_URL_MAX + 32];
 	const char		*rest;	/* path after /acme/P/ */

@@ -640,17 +640,8 @@ prov_path(const char *home, const char *name, char *path,
 static int
 name_ok(const char *s)
 {
-	size_t i;
-
-	if (s[0] == '\0' || strlen(s) > CA_PROV_NAME_MAX ||
-	    !isalnum((unsigned char)s[0]))
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
-		    s[i] != '_' && s[i] != '-')
-			return 0;
-	/* The names keyrited records for what it issues itself. */
-	return !kd_prov_reserved(s);
+	/* Not the names keyrited records for what it issues itself. */
+	return ca_prov_name_ok(s) && !kd_prov_reserved(s);
 }
 
 static int
@@ -921,7 +912,7 @@ prov_list_main(int argc, char **argv)
 	}
 	arr = json_array();
 	for (i = 0; i < ca.nprovs; i++) {
-		p = ca.provs[i];
+		p = ca.provs[i].p;
 		if (a.json) {
 			if (ca_prov_public_to_json(p, &o, &err) == KR_OK) {
 				json_object_set_new(o, "admin", json_boolean(

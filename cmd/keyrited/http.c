@@ -320,8 +320,8 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 		goto fail;
 	}
 	for (i = 0; i < s->ca->nprovs; i++) {
-		iss[i].name = s->ca->provs[i]->name;
-		iss[i].key = s->ca->provs[i]->key;
+		iss[i].name = s->ca->provs[i].p->name;
+		iss[i].key = s->ca->provs[i].p->key;
 	}
 	te = ca_token_verify(tok, strlen(tok), iss, s->ca->nprovs,
 	    s->ca->cfg.api_url, now, &cl, &e);

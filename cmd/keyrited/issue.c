@@ -101,29 +101,32 @@ load_cert_in(const char *home, const char *name, X509 **out,
 	return ca_load_cert(path, out, err);
 }
 
-static void
-provs_free(struct ca_prov **v, size_t n)
+void
+kd_provents_free(struct kd_provent *v, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		ca_prov_free(v[i]);
+		ca_prov_free(v[i].p);
 	free(v);
 }
 
 enum kr_err
-kd_provs_load(struct kd_ca *ca, struct kr_error *err)
+kd_provdir_read(const char *home, const char *suffix, const char *kind,
+    enum kr_err (*parse)(const char *, struct ca_prov **, int *,
+    struct kr_error *), struct kd_provent **out, size_t *nout,
+    struct kr_error *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 300];
-	struct ca_prov **v = NULL, **nv, *p = NULL;
+	struct kd_provent *v = NULL, *nv;
+	struct ca_prov *p = NULL;
 	struct dirent *de;
-	json_error_t je;
-	json_t *o;
-	size_t n = 0, len;
-	DIR *d;
+	size_t n = 0, len, sl = strlen(suffix);
 	enum kr_err rc = KR_OK;
+	int eab;
+	DIR *d;
 
-	if ((rc = kd_path(ca->cfg.home, KD_PROVDIR, dir, err)) != KR_OK)
+	if ((rc = kd_path(home, KD_PROVDIR, dir, err)) != KR_OK)
 		return rc;
 	if ((d = opendir(dir)) == NULL) {
 		if (errno != ENOENT)
@@ -132,27 +135,18 @@ kd_provs_load(struct kd_ca *ca, struct kr_error *err)
 	} else {
 		while ((de = readdir(d)) != NULL) {
 			len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len < 6 ||
-			    strcmp(de->d_name + len - 5, ".json") != 0)
+			if (de->d_name[0] == '.' || len <= sl ||
+			    strcmp(de->d_name + len - sl, suffix) != 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir,
 			    de->d_name);
-			if ((o = json_load_file(path, JSON_REJECT_DUPLICATES,
-			    &je)) == NULL) {
-				rc = kr_fail(err, KR_E_PARSE, "%s:%d: %s",
-				    path, je.line, je.text);
+			eab = 0;
+			if ((rc = parse(path, &p, &eab, err)) != KR_OK)
 				break;
-			}
-			rc = ca_prov_public_from_json(o, &p, err);
-			json_decref(o);
-			if (rc != KR_OK) {
-				kr_error_prefix(err, "%s", path);
-				break;
-			}
-			if (strlen(p->name) != len - 5 ||
-			    strncmp(p->name, de->d_name, len - 5) != 0) {
+			if (strlen(p->name) != len - sl ||
+			    strncmp(p->name, de->d_name, len - sl) != 0) {
 				rc = kr_fail(err, KR_E_PARSE, "%s: names "
-				    "provisioner '%s'", path, p->name);
+				    "%sprovisioner '%s'", path, kind, p->name);
 				ca_prov_free(p);
 				break;
 			}
@@ -163,16 +157,53 @@ kd_provs_load(struct kd_ca *ca, struct kr_error *err)
 				break;
 			}
 			v = nv;
-			v[n++] = p;
+			v[n].p = p;
+			v[n].eab = eab;
+			n++;
 		}
 		closedir(d);
 	}
 	if (rc != KR_OK) {
-		provs_free(v, n);
+		kd_provents_free(v, n);
 		return rc;
 	}
+	*out = v;
+	*nout = n;
+	return KR_OK;
+}
+
+/* A token provisioner's public file, NAME.json. */
+static enum kr_err
+prov_json_parse(const char *path, struct ca_prov **p, int *eab,
+    struct kr_error *err)
+{
+	json_error_t je;
+	json_t *o;
+	enum kr_err rc;
+
+	(void)eab;
+	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return kr_fail(err, KR_E_PARSE, "%s:%d: %s", path, je.line,
+		    je.text);
+	rc = ca_prov_public_from_json(o, p, err);
+	json_decref(o);
+	if (rc != KR_OK)
+		kr_error_prefix(err, "%s", path);
+	return rc;
+}
+
+enum kr_err
+kd_provs_load(struct kd_ca *ca, struct kr_error *err)
+{
+	struct kd_provent *v;
+	size_t n;
+	enum kr_err rc;
+
+	if ((rc = kd_provdir_read(ca->cfg.home, ".json", "", prov_json_parse,
+	    &v, &n, err)) != KR_OK)
+		return rc;
 	pthread_rwlock_wrlock(&ca->provlock);
-	provs_free(ca->provs, ca->nprovs);
+	kd_provents_free(ca->provs, ca->nprovs);
 	ca->provs = v;
 	ca->nprovs = n;
 	pthread_rwlock_unlock(&ca->provlock);
@@ -185,8 +216,8 @@ kd_prov_find(const struct kd_ca *ca, const char *name)
 	size_t i;
 
 	for (i = 0; i < ca->nprovs; i++)
-		if (strcmp(ca->provs[i]->name, name) == 0)
-			return ca->provs[i];
+		if (strcmp(ca->provs[i].p->name, name) == 0)
+			return ca->provs[i].p;
 	return NULL;
 }
 
@@ -270,7 +301,7 @@ kd_ca_free(struct kd_ca *ca)
 	X509_free(ca->root);
 	free(ca->chain_pem);
 	free(ca->root_pem);
-	provs_free(ca->provs, ca->nprovs);
+	kd_provents_free(ca->provs, ca->nprovs);
 	kd_config_free(&ca->cfg);
 	pthread_rwlock_destroy(&ca->provlock);
 	memset(ca, 0, sizeof(*ca));

@@ -161,6 +161,12 @@ struct kd_err {
 int		 kd_refuse(struct kd_err *, int http, const char *code,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A provisioner as loaded from its file. */
+struct kd_provent {
+	struct ca_prov	*p;
+	int		 eab;	/* ACME: needs external account binding */
+};
+
 /* The loaded CA: what serving, issuing and listing need. */
 struct kd_ca {
 	struct kd_config	 cfg;
@@ -178,7 +184,7 @@ struct kd_ca {
 	char			 crl_url[KD_URL_MAX + 32];
 	char			 issuer_url[KD_URL_MAX + 32];
 	pthread_rwlock_t	 provlock;
-	struct ca_prov		**provs;
+	struct kd_provent	*provs;
 	size_t			 nprovs;
 };
 
@@ -191,6 +197,17 @@ enum kr_err	 kd_ca_load(const char *home, int with_provs,
 		     struct kd_ca *ca, struct kr_error *err);
 void		 kd_ca_free(struct kd_ca *ca);
 enum kr_err	 kd_provs_load(struct kd_ca *ca, struct kr_error *err);
+/*
+ * Read the provisioner directory's files whose names end in suffix
+ * (none if there is no directory) with parse, and check that each
+ * names the provisioner its file is named after (kind, "" or "ACME ",
+ * goes in that error).  *v gets the *n provisioners read.
+ */
+enum kr_err	 kd_provdir_read(const char *home, const char *suffix,
+		     const char *kind, enum kr_err (*parse)(const char *path,
+		     struct ca_prov **p, int *eab, struct kr_error *err),
+		     struct kd_provent **v, size_t *n, struct kr_error *err);
+void		 kd_provents_free(struct kd_provent *v, size_t n);
 /* The provisioner named name, or NULL; hold provlock (read). */
 const struct ca_prov *kd_prov_find(const struct kd_ca *ca, const char *name);
 int		 kd_prov_is_admin(const struct kd_ca *ca, const char *name);

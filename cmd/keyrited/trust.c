@@ -33,6 +33,7 @@
 #include "kd.h"
 #include "trust.h"
 #include "ca/bundle.h"
+#include "ca/rotate.h"
 #include "common/file.h"
 #include "cmd/keyrite/cli.h"
 
@@ -97,33 +98,6 @@ tree_read(const struct tree *t, const char *rel, size_t max, uint8_t **buf,
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return kr_fail(err, KR_E_NOTFOUND, "%s: not there", path);
 	return kr_file_read(path, max, buf, len, err);
-}
-
-/* A bundle from a directory or a .tar (as keyrite bundle pack makes). */
-static enum kr_err
-load_bundle(const char *path, struct ca_files *out, struct kr_error *err)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len;
-	enum kr_err rc;
-
-	memset(out, 0, sizeof(*out));
-	if (stat(path, &st) == -1)
-		return kr_fail(err, errno == ENOENT ? KR_E_NOTFOUND : KR_E_IO,
-		    "%s: %s", path, strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		rc = ca_files_read_dir(path, out, err);
-	else {
-		if ((rc = kr_file_read(path, TRUST_TAR_MAX, &buf, &len,
-		    err)) != KR_OK)
-			return rc;
-		rc = ca_tar_read(buf, len, out, err);
-		free(buf);
-	}
-	if (rc != KR_OK)
-		kr_error_prefix(err, "%s", path);
-	return rc;
 }
 
 /* Is name a version directory's name ("1", "2", ...)? Its number or 0. */
@@ -593,7 +567,7 @@ trust_publish_main(int argc, char **argv)
 	/* Everything is checked before anything is written. */
 	if (published_load(&t, &pub, &err) != KR_OK ||
 	    trust_keys(a.home, &pub, now, &trust, &ntrust, &err) != KR_OK ||
-	    load_bundle(bpath, &files, &err) != KR_OK)
+	    ca_bundle_load_path(bpath, &files, &err) != KR_OK)
 		goto fail;
 	if ((mf = ca_files_get(&files, CA_BUNDLE_MANIFEST)) == NULL) {
 		kr_fail(&err, KR_E_PARSE, "%s: no %s: not a bundle", bpath,
