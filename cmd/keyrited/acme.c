@@ -548,12 +548,17 @@ ep_new_order(struct areq *q)
 		az[i].status = CA_ACME_PENDING;
 		az[i].expires = o.expires;
 		ca_acme_random_id(az[i].token);
+		/*
+		 * http-01 for every identifier; tls-alpn-01 (RFC 8737) and
+		 * dns-01 for DNS names only: an IP address is validated
+		 * over http-01 (RFC 8738 section 7 lets the server choose).
+		 */
 		snprintf(az[i].ch[0].type, sizeof(az[i].ch[0].type),
 		    "http-01");
-		snprintf(az[i].ch[1].type, sizeof(az[i].ch[1].type),
-		    "tls-alpn-01");
-		az[i].nch = 2;
+		az[i].nch = 1;
 		if (strcmp(no.ids[i].type, "dns") == 0) {
+			snprintf(az[i].ch[1].type, sizeof(az[i].ch[1].type),
+			    "tls-alpn-01");
 			snprintf(az[i].ch[2].type, sizeof(az[i].ch[2].type),
 			    "dns-01");
 			az[i].nch = 3;

@@ -193,11 +193,11 @@ kd_acme_tlsalpn01(const struct kd_config *c, const char *name,
 	X509 *x = NULL;
 	int fd, idx, ret = -1, crit;
 
-	if (strchr(name, ':') != NULL || inet_addr(name) != INADDR_NONE) {
-		/* RFC 8738's reverse names are not implemented. */
+	/* Authorizations of IP addresses offer http-01 only (new order). */
+	if (strchr(name, ':') != NULL || inet_addr(name) != INADDR_NONE)
 		return ca_acme_fail(ae, CA_ACME_MALFORMED, 400, "tls-alpn-01: "
-		    "only for DNS names here; use http-01 for %s", name);
-	}
+		    "%s is an IP address; its authorization offers http-01",
+		    name);
 	if ((fd = dial(c->acme_connect[0] ? c->acme_connect : name,
 	    c->acme_tlsalpn01_port, ae, "tls-alpn-01")) < 0)
 		return -1;

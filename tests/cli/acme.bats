@@ -12,7 +12,8 @@ setup_file() {
 	file_setup
 	kd_ca_setup
 	keyrited provisioner add --home "$KD" --name lab --acme \
-	    --allow '*.lab.internal' --max-lifetime 48h >/dev/null
+	    --allow '*.lab.internal' --allow-ip 127.0.0.1/32 \
+	    --max-lifetime 48h >/dev/null
 	# eab: new accounts need an external account binding.
 	keyrited provisioner add --home "$KD" --name eab --acme --eab \
 	    --allow '*.eab.lab.internal' >"$W/eab.out"
@@ -140,6 +141,19 @@ validates() {
 	sqlite3 "$KD/store.db" "SELECT count(*) FROM acme_orders WHERE status = 'invalid'" | grep -qx 1
 }
 
+@test "an IP address is offered http-01 alone, and is issued over it" {
+	run "$PROBE" "$DIR" "$W/root.pem" "$HTTP01" challenges probe.lab.internal
+	expect 0
+	[ "$(tr ' ' '\n' <<<"$output" | sort | tr '\n' ' ')" = \
+	    "dns-01 http-01 tls-alpn-01 " ]
+	run "$PROBE" "$DIR" "$W/root.pem" "$HTTP01" challenges 127.0.0.1
+	expect 0
+	[ "$output" = http-01 ]
+	"$PROBE" "$DIR" "$W/root.pem" "$HTTP01" issue 127.0.0.1 >ip.pem
+	openssl x509 -in ip.pem -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1'
+	validates ip.pem
+}
+
 @test "every ACME answer has a fresh Replay-Nonce; newNonce and the directory" {
 	run curl -s -D - -o /dev/null --cacert "$W/root.pem" -I "$KD_API/acme/lab/new-nonce"
 	echo "$output" | grep -qi '^replay-nonce: [A-Za-z0-9_-]\{22\}'
@@ -221,7 +235,7 @@ validates() {
 	[ "$status" -eq 1 ]
 	[ ! -e lab.provisioner ]
 	run keyrited provisioner list --home "$KD"
-	echo "$output" | grep -q '^lab (acme)  max 48h  allow: \*\.lab\.internal$'
+	echo "$output" | grep -q '^lab (acme)  max 48h  allow: \*\.lab\.internal 127\.0\.0\.1/32$'
 	echo "$output" | grep -q '^eab (acme, eab)'
 	keyrited provisioner list --home "$KD" --json |
 	    jq -e '[.[] | select(.kind == "acme")] | length == 2'

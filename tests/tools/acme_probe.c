@@ -268,6 +268,15 @@ dns01_answer(struct cli *c, const char *token)
 	ca_jws_b64_encode(d, sizeof(d), dns_txt);
 }
 
+/* The ACME identifier type of name: "ip" for an IPv4 address. */
+static const char *
+ident_type(const char *name)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, name, &a) == 1 ? "ip" : "dns";
+}
+
 /* A CSR for names (DER, base64url, malloc'd). */
 static char *
 csr_b64(const char *const *names, size_t n)
@@ -283,7 +292,8 @@ csr_b64(const char *const *names, size_t n)
 
 	for (i = 0; i < n; i++)
 		snprintf(san + strlen(san), sizeof(san) - strlen(san),
-		    "%sDNS:%s", i ? "," : "", names[i]);
+		    "%s%s:%s", i ? "," : "", strcmp(ident_type(names[i]),
+		    "ip") == 0 ? "IP" : "DNS", names[i]);
 	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
 	    NID_subject_alt_name, san));
 	X509_REQ_add_extensions(r, exts);
@@ -297,6 +307,36 @@ csr_b64(const char *const *names, size_t n)
 	X509_REQ_free(r);
 	EVP_PKEY_free(k);
 	return out;
+}
+
+/*
+ * A new order for name, and the challenge types its authorization
+ * offers, printed on one line.  0 when that worked.
+ */
+static int
+challenge_types(struct cli *c, const char *name)
+{
+	char payload[600], aurl[1024];
+	json_t *o, *a, *ch;
+	size_t i;
+
+	snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":"
+	    "\"%s\",\"value\":\"%s\"}]}", ident_type(name), name);
+	if (post(c, c->new_order, payload, SP_NONE) != 0 || c->status != 201)
+		return print_problem(c), 1;
+	o = resp_json(c);
+	snprintf(aurl, sizeof(aurl), "%s", json_string_value(json_array_get(
+	    json_object_get(o, "authorizations"), 0)));
+	json_decref(o);
+	if (post(c, aurl, NULL, SP_NONE) != 0 || c->status != 200)
+		return 1;
+	a = resp_json(c);
+	json_array_foreach(json_object_get(a, "challenges"), i, ch)
+		printf("%s%s", i > 0 ? " " : "",
+		    json_string_value(json_object_get(ch, "type")));
+	printf("\n");
+	json_decref(a);
+	return 0;
 }
 
 /*
@@ -316,7 +356,7 @@ order(struct cli *c, const char *name, const char *csrname,
 
 	*pem = NULL;
 	snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":"
-	    "\"dns\",\"value\":\"%s\"}]}", name);
+	    "\"%s\",\"value\":\"%s\"}]}", ident_type(name), name);
 	if (post(c, c->new_order, payload, SP_NONE) != 0)
 		return -1;
 	if (c->status != 201)
@@ -714,6 +754,8 @@ probe(int argc, char **argv)
 		free(pem);
 		return 0;
 	}
+	if (strcmp(mode, "challenges") == 0)
+		return challenge_types(&c, name);
 	if (strcmp(mode, "fail-chall") != 0 && serve_http01() != 0)
 		return 1;
 	if (strcmp(mode, "issue") == 0) {
