@@ -40,7 +40,8 @@
  * timed phase; the warm-up opened one per thread, so above 0 means the
  * server closed keep-alive connections), inline_tokens and
  * client_cpu_s (this program's own CPU time in the timed phase, taken
- * from the cores the server runs on too).
+ * from the cores the server runs on too) and warmup_n (the certificates
+ * received during the warm-up, not counted in n).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -847,7 +848,7 @@ main(int argc, char **argv)
 	struct worker *ws = NULL;
 	struct kr_error err;
 	const char *url = NULL, *provf = NULL;
-	unsigned long ok = 0, failed = 0, inl = 0;
+	unsigned long ok = 0, failed = 0, inl = 0, warm = 0;
 	long connects = 0;
 	size_t nlat = 0, i, k;
 	float *lat = NULL;
@@ -937,6 +938,7 @@ main(int argc, char **argv)
 	t_end = t_start;
 	for (t = 0; t < cfg.threads; t++) {
 		ok += ws[t].ok;
+		warm += ws[t].warm_ok;
 		failed += ws[t].failed;
 		inl += ws[t].inline_tokens;
 		connects += ws[t].connects;
@@ -963,11 +965,12 @@ main(int argc, char **argv)
 		    cfg.label, run.ntokens, mint_secs, mint_secs > 0 ?
 		    (double)run.ntokens / mint_secs : 0.0, cfg.threads);
 	printf("%s certs/s %.1f p50_ms %.2f p99_ms %.2f n %lu failed %lu "
-	    "secs %.2f connects %ld inline_tokens %lu client_cpu_s %.2f\n",
+	    "secs %.2f connects %ld inline_tokens %lu client_cpu_s %.2f "
+	    "warmup_n %lu\n",
 	    cfg.label, elapsed > 0 ? (double)ok / elapsed : 0.0,
 	    percentile(lat, nlat, 0.50), percentile(lat, nlat, 0.99),
 	    ok + failed, failed, elapsed, connects, inl,
-	    cpu_seconds() - cpu0);
+	    cpu_seconds() - cpu0, warm);
 	fflush(stdout);
 	exitc = 0;
 	if (failed > 0 || ok == 0) {

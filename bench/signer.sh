@@ -17,6 +17,10 @@
 #   KEYRITE_SIGNER_SECONDS  timed seconds a server, in all (default 10)
 #   KEYRITE_SIGNER_ROUNDS   slices they are cut into (default 2)
 #   KEYRITE_SIGNER_THREADS  loadgen threads, one connection each (8)
+#   KEYRITE_SIGNER_ONLY     the rows to run, e.g. "keyrited cfssl"
+#                           (default: all)
+#   KEYRITE_SIGNER_BASELINE another keyrited binary (an older build), run
+#                           as the row keyrited-base, set up like keyrited
 # Exit 1 if a server failed a request; a keyrited not built yet is
 # skipped and said so.
 set -euo pipefail
@@ -114,6 +118,18 @@ peak_rss_kib() {
 	echo "$sum"
 }
 
+# CPU time (user + system, in clock ticks) used so far by the server and
+# its children alive now.
+cpu_ticks() {
+	local sum=0 p v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' \
+			"/proc/$p/stat" 2>/dev/null || true)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
 # started LABEL PID PORT LOG LOADGEN-ARGS...: wait for the server to
 # listen and register it for the rounds.
 started() {
@@ -141,16 +157,22 @@ stop_server() {
 # slice LABEL ROUND: one loadgen run against the server, its line kept
 # with the round and its latencies kept for pooling.
 slice() {
-	local label=$1 r=$2 line rc=0 a=()
+	local label=$1 r=$2 line rc=0 a=() c0 c1
 	mapfile -t a <<<"${args_of[$label]}"
+	c0=$(cpu_ticks "${pid_of[$label]}")
 	line=$("$loadgen" --label "$label" -t "$threads" \
 	    -d "$(awk -v s="$secs" -v r="$rounds" 'BEGIN { print s / r }')" \
 	    --latencies "$work/lat.$label.$r" "${a[@]}") || rc=$?
+	c1=$(cpu_ticks "${pid_of[$label]}")
 	if [ -z "$line" ]; then
 		echo "bench/signer.sh: $label: loadgen gave no figures" >&2
 		status=1
 		return 0
 	fi
+	# The server's CPU over the slice, warm-up included (loadgen's n
+	# counts the timed part only, so this is a slight overestimate).
+	line="$line server_cpu_s $(awk -v t=$((c1 - c0)) \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')"
 	[ "$rc" -eq 0 ] || status=1
 	echo "  $line"
 	echo "$line round $r" >>"$results"
@@ -301,12 +323,12 @@ keyrited_setup() {
 # the root, as docs/api.md says clients do; the token audience is
 # https://127.0.0.1:PORT, which the daemon accepts as https://LISTEN.
 keyrited_start() {
-	local label=$1 home=$2 pub=$3 port
+	local label=$1 home=$2 pub=$3 bin=${4:-$keyrited} port
 	port=$(free_port)
 	# serve stays in the foreground, so the pid is the daemon's and its
 	# signer processes are its children for the RSS sum; its serving
 	# certificate names the listen address, 127.0.0.1.
-	"$keyrited" serve --home "$home" --listen "127.0.0.1:$port" \
+	"$bin" serve --home "$home" --listen "127.0.0.1:$port" \
 	    --publish "127.0.0.1:$pub" >"$home.log" 2>&1 &
 	started "$label" $! "$port" "$home.log" --server keyrited \
 	    --url "https://127.0.0.1:$port" --cacert "$work/kd/root.pem" \
@@ -319,6 +341,15 @@ keyrited_file() {
 	pub=$(free_port)
 	keyrited_setup "$work/kd/file" "$pub"
 	keyrited_start keyrited "$work/kd/file" "$pub"
+}
+
+# KEYRITE_SIGNER_BASELINE's keyrited, with its key in a file.
+keyrited_base() {
+	local pub
+	pub=$(free_port)
+	keyrited_setup "$work/kd/base" "$pub"
+	keyrited_start keyrited-base "$work/kd/base" "$pub" \
+	    "$KEYRITE_SIGNER_BASELINE"
 }
 
 # keyrited with its key in SoftHSM2 (the token made by the root setup).
@@ -338,15 +369,28 @@ echo "== signer: keyrited against cfssl $(cfssl version 2>/dev/null |
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg);" \
 	"$threads client threads; $secs s a server in $rounds slices"
 : >"$results"
-cfssl_setup
-cfssl_start cfssl db
-cfssl_start cfssl-nodb nodb
+# wanted LABEL: is the row in KEYRITE_SIGNER_ONLY (or is that unset)?
+wanted() {
+	[ -z "${KEYRITE_SIGNER_ONLY:-}" ] ||
+	    [[ " $KEYRITE_SIGNER_ONLY " == *" $1 "* ]]
+}
+if wanted cfssl || wanted cfssl-nodb; then
+	cfssl_setup
+	! wanted cfssl || cfssl_start cfssl db
+	! wanted cfssl-nodb || cfssl_start cfssl-nodb nodb
+fi
 have_keyrited=0
 if [ -x "$keyrited" ]; then
 	have_keyrited=1
 	keyrited_root_setup
-	keyrited_file
-	keyrited_hsm
+	! wanted keyrited || keyrited_file
+	if [ -n "${KEYRITE_SIGNER_BASELINE:-}" ]; then
+		[ -x "$KEYRITE_SIGNER_BASELINE" ] || { echo "bench/signer.sh:" \
+		    "KEYRITE_SIGNER_BASELINE: $KEYRITE_SIGNER_BASELINE is not" \
+		    "a program" >&2; exit 2; }
+		keyrited_base
+	fi
+	! wanted keyrited-hsm || keyrited_hsm
 else
 	echo "(keyrited: $keyrited not built yet; skipped)"
 fi
@@ -366,7 +410,7 @@ done
 for l in "${labels[@]}"; do
 	stop_server "$l"
 done
-cfssl_db_report cfssl
+! wanted cfssl || cfssl_db_report cfssl
 
 speed=$(openssl speed -seconds 2 ecdsap256 2>/dev/null)
 # " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  55002.1  20336.5"
@@ -384,14 +428,15 @@ for l in "${labels[@]}"; do
 		return $(i + 1); return "" }
 	function pct(p,   k) { k = int(p * nlat); if (k < p * nlat || k < 1)
 		k++; return nlat ? lat[k] : 0 }
-	$1 == l { n += get("n"); f += get("failed"); s += get("secs") }
+	$1 == l { n += get("n"); f += get("failed"); s += get("secs")
+		cpu += get("server_cpu_s"); all += get("n") + get("warmup_n") }
 	END {
 		while ((getline v <latf) > 0)
 			lat[++nlat] = v
 		printf "%s certs/s %.1f p50_ms %.2f p99_ms %.2f n %d " \
-		    "failed %d secs %.2f rss_kib %d\n", l,
+		    "failed %d secs %.2f rss_kib %d cpu_ms %.2f\n", l,
 		    (s > 0 ? (n - f) / s : 0), pct(0.50), pct(0.99), n, f, s,
-		    rss
+		    rss, (all > 0 ? 1000 * cpu / all : 0)
 	}' "$results"
 done >"$summary"
 
@@ -399,11 +444,12 @@ echo
 awk -v speed="$p256" '
 function get(k,   i) { for (i = 2; i < NF; i += 2) if ($i == k)
 	return $(i + 1); return "" }
-BEGIN { printf "%-14s %9s %8s %8s %9s %8s %7s %9s\n", "server", "certs/s",
-	"p50_ms", "p99_ms", "rss_MiB", "n", "failed", "of_speed" }
-{ printf "%-14s %9s %8s %8s %9.1f %8s %7s %9.4f%s\n", $1, get("certs/s"),
-	get("p50_ms"), get("p99_ms"), get("rss_kib") / 1024, get("n"),
-	get("failed"), get("certs/s") / speed,
+BEGIN { printf "%-14s %9s %8s %8s %9s %8s %7s %9s %7s\n", "server",
+	"certs/s", "p50_ms", "p99_ms", "rss_MiB", "n", "failed", "of_speed",
+	"cpu_ms" }
+{ printf "%-14s %9s %8s %8s %9.1f %8s %7s %9.4f %7s%s\n", $1,
+	get("certs/s"), get("p50_ms"), get("p99_ms"), get("rss_kib") / 1024,
+	get("n"), get("failed"), get("certs/s") / speed, get("cpu_ms"),
 	(get("failed") > 0 ? "  FAILED" : "") }
 ' "$summary"
 echo "openssl speed -seconds 2 ecdsap256: $p256 sign/s (of_speed is" \

@@ -217,6 +217,7 @@ enum sid {
 	S_COUNTS,
 	S_COUNT_SERIALS,
 	S_COUNT_JTIS,
+	S_PENDING_TBS,
 	S_NSTMT
 };
 
@@ -267,6 +268,8 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_COUNTS] = "SELECT status, count(*) FROM certs GROUP BY status",
 	[S_COUNT_SERIALS] = "SELECT count(*) FROM serials",
 	[S_COUNT_JTIS] = "SELECT count(*) FROM jtis",
+	[S_PENDING_TBS] = "SELECT tbs FROM certs WHERE issuer_kid = ?1 AND "
+	    "serial = ?2 AND status = 'pending'",
 };
 
 struct ca_store {
@@ -1415,6 +1418,56 @@ out:
 	return rc;
 }
 
+/*
+ * Is (issuer_kid, serial) a pending reservation whose TBS is tbs, byte
+ * for byte?  One statement (its own read transaction) on the unique
+ * (issuer_kid, serial) index: the signer's check before every
+ * signature.
+ */
+enum kr_err
+ca_store_pending_is(struct ca_store *st, const char *issuer_kid,
+    const char *serial, const uint8_t *tbs, size_t len,
+    struct kr_error *err)
+{
+	sqlite3_stmt *s;
+	char kid[ST_KID_MAX + 1], *ser = NULL;
+	const void *b;
+	int src;
+	enum kr_err rc;
+
+	if ((rc = canon_kid(issuer_kid, kid, err)) != KR_OK ||
+	    (rc = canon_serial(serial, &ser, err)) != KR_OK)
+		return rc;
+	s = stmt(st, S_PENDING_TBS);
+	if (sqlite3_bind_text(s, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, ser, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = db_fail(st, sqlite3_errcode(st->db), err, "serial %s",
+		    ser);
+		goto out;
+	}
+	if ((src = sqlite3_step(s)) == SQLITE_DONE) {
+		rc = kr_fail(err, KR_E_NOTFOUND, "serial %s: no pending "
+		    "reservation", ser);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(st, src, err, "cannot read serial %s", ser);
+		goto out;
+	}
+	b = sqlite3_column_blob(s, 0);
+	if ((size_t)sqlite3_column_bytes(s, 0) != len || len == 0 ||
+	    b == NULL || memcmp(b, tbs, len) != 0) {
+		rc = kr_fail(err, KR_E_POLICY, "serial %s: not the pending "
+		    "reservation's TBS", ser);
+		goto out;
+	}
+	rc = KR_OK;
+out:
+	stmt_done(st, S_PENDING_TBS);
+	free(ser);
+	return rc;
+}
+
 enum kr_err
 ca_store_get(struct ca_store *st, const char *issuer_kid, const char *serial,
     struct ca_store_rec *out, struct kr_error *err)
@@ -1857,11 +1910,27 @@ out:
  * the group transaction if none is open, runs inside it (as a savepoint
  * when it has several statements), and then either commits the group
  * (when no other thread is waiting to add its own operation) or waits
- * for the thread that will.  Every caller returns only after the COMMIT
- * that holds its change is durable, as with the plain calls; a full
- * group costs one fsync.  A failed COMMIT (a full disk, an I/O error)
+ * for the thread that will.  A failed COMMIT (a full disk, an I/O error)
  * is rolled back and fails every operation of that group; the next
  * group starts afresh.
+ *
+ * The connection runs with synchronous=NORMAL: its COMMIT writes the
+ * group's frames to the log (visible at once to every other connection)
+ * and releases the write lock without waiting for the disk.  A caller
+ * that needs its change durable then sleeps until the syncer thread,
+ * woken by the COMMIT, has run fdatasync on the log for every group
+ * whose COMMIT returned before it started; it runs outside the mutex,
+ * while the next groups are being written, so the disk's latency is
+ * paid beside the writes, not inside the write lock, and a caller is
+ * woken once, not once for the COMMIT and again for the sync.  The log is append-only between
+ * checkpoints, and a checkpoint syncs it before copying it back (and the
+ * database after), so a group's frames are on the disk once one
+ * fdatasync that began after its COMMIT has returned: what
+ * synchronous=FULL guarantees at COMMIT, given a little later and to
+ * many groups at once.  A failed fdatasync is latched (after one, the
+ * kernel may have dropped the pages it could not write, and a later
+ * fdatasync can succeed without them): every later call fails until the
+ * store is opened again.
  */
 struct ca_store_group {
 	struct ca_store	*st;
@@ -1870,12 +1939,31 @@ struct ca_store_group {
 	atomic_int	 arriving;	/* threads waiting for mu */
 	atomic_int	 active;	/* threads that will write soon */
 	int		 joined;	/* operations in the open group */
+	int		 joined_durable; /* those that will wait for a sync */
+	atomic_int	 syncwait;	/* threads waiting for a sync */
 	int		 lingering;	/* its first thread waits for more */
 	int		 open;		/* the group transaction is open */
 	uint64_t	 gen;		/* the open (or last) group */
 	uint64_t	 done;		/* last group committed */
 	uint64_t	 failed[16];	/* recent groups that failed */
 	struct kr_error	 fail[16];
+	/*
+	 * Durability: COMMITs are written to the log under mu without an
+	 * fsync; the syncer thread then syncs the log, outside mu, for
+	 * every group written before it started.
+	 */
+	int		 walfd;		/* the log, opened for fdatasync */
+	atomic_uint_fast64_t written;	/* last group whose COMMIT returned */
+	atomic_uint_fast64_t want;	/* last group with a durable call */
+	pthread_t	 syncer;
+	int		 syncer_running;
+	pthread_mutex_t	 sync_mu;
+	pthread_cond_t	 sync_cv;	/* synced moved (the callers) */
+	pthread_cond_t	 sync_go;	/* sync_due set (the syncer) */
+	int		 sync_due;
+	int		 sync_stop;
+	uint64_t	 synced;	/* every group up to this is durable */
+	int		 sync_errno;	/* an fdatasync failed: latched */
 	/* The checkpointer: its thread, connection and wake-up. */
 	pthread_t	 ckpt;
 	int		 ckpt_running;
@@ -1970,6 +2058,51 @@ struct gop {
 	int				 reason;
 };
 
+/*
+ * Switch the group's connection to synchronous=NORMAL and open its log
+ * for the syncer.  The log exists once the connection has read the
+ * database in WAL mode (ca_store_open did), and every connection of the
+ * group keeps it until the group closes.  The directory is synced once
+ * here, so that the log's name is on the disk too.
+ */
+static enum kr_err
+group_open_log(struct ca_store_group *g, const char *path,
+    struct kr_error *err)
+{
+	char wal[4096], dir[4096], *slash;
+	int src, dfd;
+
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >=
+	    sizeof(wal))
+		return kr_fail(err, KR_E_USAGE, "%s: path too long", path);
+	if ((src = sqlite3_exec(g->st->db, "PRAGMA synchronous = NORMAL",
+	    NULL, NULL, NULL)) != SQLITE_OK)
+		return db_fail(g->st, src, err, "cannot configure the "
+		    "connection");
+	if ((g->walfd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return kr_fail(err, KR_E_IO, "%s: cannot open the log: %s",
+		    wal, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) != 0) {
+		src = errno;
+		if (dfd != -1)
+			close(dfd);
+		return kr_fail(err, KR_E_IO, "%s: cannot sync the directory: "
+		    "%s", dir, strerror(src));
+	}
+	close(dfd);
+	return KR_OK;
+}
+
+static void *group_syncer(void *);
+
 enum kr_err
 ca_store_group_open(const char *path, struct ca_store_group **out,
     struct kr_error *err)
@@ -1980,14 +2113,22 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	*out = NULL;
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	g->walfd = -1;
 	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
 	}
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	pthread_mutex_init(&g->sync_mu, NULL);
+	pthread_cond_init(&g->sync_cv, NULL);
+	pthread_cond_init(&g->sync_go, NULL);
 	pthread_mutex_init(&g->ckpt_mu, NULL);
 	pthread_cond_init(&g->ckpt_cv, NULL);
+	if ((rc = group_open_log(g, path, err)) != KR_OK) {
+		ca_store_group_close(g);
+		return rc;
+	}
 	/*
 	 * The checkpointer's connection: opened like any other (which
 	 * also puts it in WAL mode: a connection that has not read the
@@ -2004,6 +2145,13 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 		return rc;
 	}
 	g->ckpt_running = 1;
+	if (pthread_create(&g->syncer, NULL, group_syncer, g) != 0) {
+		rc = kr_fail(err, KR_E_IO, "%s: cannot start the syncer",
+		    path);
+		ca_store_group_close(g);
+		return rc;
+	}
+	g->syncer_running = 1;
 	sqlite3_wal_hook(g->st->db, group_wal_hook, g);
 	*out = g;
 	return KR_OK;
@@ -2021,10 +2169,22 @@ ca_store_group_close(struct ca_store_group *g)
 		pthread_mutex_unlock(&g->ckpt_mu);
 		pthread_join(g->ckpt, NULL);
 	}
+	if (g->syncer_running) {
+		pthread_mutex_lock(&g->sync_mu);
+		g->sync_stop = 1;
+		pthread_cond_signal(&g->sync_go);
+		pthread_mutex_unlock(&g->sync_mu);
+		pthread_join(g->syncer, NULL);
+	}
 	ca_store_close(g->ckpt_st);
 	ca_store_close(g->st);
+	if (g->walfd != -1)
+		close(g->walfd);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->sync_mu);
+	pthread_cond_destroy(&g->sync_cv);
+	pthread_cond_destroy(&g->sync_go);
 	pthread_mutex_destroy(&g->ckpt_mu);
 	pthread_cond_destroy(&g->ckpt_cv);
 	free(g);
@@ -2056,6 +2216,14 @@ gop_run(struct ca_store *st, const struct gop *o, struct kr_error *err)
 	return kr_fail(err, KR_E_INTERNAL, "unknown group operation");
 }
 
+static enum kr_err
+sync_failed(struct ca_store_group *g, int e, struct kr_error *err)
+{
+	return kr_fail(err, KR_E_IO, "%s-wal: cannot sync the log to the "
+	    "disk (%s); nothing more is written until the store is opened "
+	    "again", g->st->path, strerror(e));
+}
+
 /* Commit the open group (my); every thread of it wakes. */
 static void
 group_commit(struct ca_store_group *g, uint64_t my)
@@ -2071,18 +2239,99 @@ group_commit(struct ca_store_group *g, uint64_t my)
 	}
 	g->open = 0;
 	g->done = my;
+	atomic_fetch_add(&g->syncwait, g->joined_durable);
+	atomic_store(&g->written, my);
 	pthread_cond_broadcast(&g->cv);
+	if (atomic_load(&g->want) >= my) {
+		pthread_mutex_lock(&g->sync_mu);
+		g->sync_due = 1;
+		pthread_cond_signal(&g->sync_go);
+		pthread_mutex_unlock(&g->sync_mu);
+	}
 }
 
+/*
+ * The syncer: for each wake-up, one fdatasync of the log that covers
+ * every group whose COMMIT had returned when it began.
+ */
+static void *
+group_syncer(void *arg)
+{
+	struct ca_store_group *g = arg;
+	uint64_t upto;
+	int e;
+
+	pthread_mutex_lock(&g->sync_mu);
+	for (;;) {
+		while (!g->sync_due && !g->sync_stop)
+			pthread_cond_wait(&g->sync_go, &g->sync_mu);
+		if (g->sync_stop)
+			break;
+		g->sync_due = 0;
+		if (g->sync_errno != 0)
+			continue;
+		upto = atomic_load(&g->written);
+		pthread_mutex_unlock(&g->sync_mu);
+		e = fdatasync(g->walfd) == 0 ? 0 : errno;
+		pthread_mutex_lock(&g->sync_mu);
+		if (e != 0)
+			g->sync_errno = e;
+		else if (upto > g->synced)
+			g->synced = upto;
+		pthread_cond_broadcast(&g->sync_cv);
+	}
+	pthread_mutex_unlock(&g->sync_mu);
+	return NULL;
+}
+
+/* Wait until group my is durable (see group_syncer). */
 static enum kr_err
-group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
+group_wait_synced(struct ca_store_group *g, uint64_t my, struct kr_error *err)
+{
+	int e;
+
+	pthread_mutex_lock(&g->sync_mu);
+	while (g->synced < my && g->sync_errno == 0)
+		pthread_cond_wait(&g->sync_cv, &g->sync_mu);
+	e = g->synced >= my ? 0 : g->sync_errno;
+	pthread_mutex_unlock(&g->sync_mu);
+	if (e != 0)
+		return sync_failed(g, e, err);
+	return KR_OK;
+}
+
+/*
+ * Should the group's first thread wait for more?  While threads that
+ * said they will write soon (ca_store_group_busy) have neither joined
+ * this group nor are waiting for an earlier one's sync.  (Under mu.)
+ */
+static int
+group_waits(struct ca_store_group *g)
+{
+	return g->joined + atomic_load(&g->syncwait) <
+	    atomic_load(&g->active);
+}
+
+/*
+ * Run o in the open group.  With durable set, return once the group's
+ * COMMIT is on the disk; without it, once it is written to the log
+ * (seen by every connection, made durable by the next sync).
+ */
+static enum kr_err
+group_do(struct ca_store_group *g, const struct gop *o, int durable,
+    struct kr_error *err)
 {
 	struct ca_store *st = g->st;
 	struct timespec until;
 	uint64_t my;
-	int src;
+	int src, e;
 	enum kr_err rc;
 
+	pthread_mutex_lock(&g->sync_mu);
+	e = g->sync_errno;
+	pthread_mutex_unlock(&g->sync_mu);
+	if (e != 0)
+		return sync_failed(g, e, err);
 	atomic_fetch_add(&g->arriving, 1);
 	pthread_mutex_lock(&g->mu);
 	atomic_fetch_sub(&g->arriving, 1);
@@ -2096,18 +2345,22 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 		g->open = 1;
 		g->gen++;
 		g->joined = 0;
+		g->joined_durable = 0;
 	}
 	my = g->gen;
 	st->batch = 1;
 	rc = gop_run(st, o, err);
 	st->batch = 0;
 	g->joined++;
+	if (rc == KR_OK && durable) {
+		g->joined_durable++;
+		atomic_store(&g->want, my);
+	}
 	if (g->lingering) {
 		/* The group's first thread commits it; wake it if all came. */
-		if (g->joined >= atomic_load(&g->active))
+		if (!group_waits(g))
 			pthread_cond_broadcast(&g->cv);
-	} else if (atomic_load(&g->arriving) == 0 &&
-	    g->joined < atomic_load(&g->active)) {
+	} else if (atomic_load(&g->arriving) == 0 && group_waits(g)) {
 		/*
 		 * Nobody waits for the mutex, but other threads are issuing
 		 * and will write soon: linger a little (not holding the
@@ -2121,7 +2374,7 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (g->joined < atomic_load(&g->active) &&
+		while (group_waits(g) &&
 		    pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
 			;
 		g->lingering = 0;
@@ -2129,8 +2382,19 @@ group_do(struct ca_store_group *g, const struct gop *o, struct kr_error *err)
 	} else if (atomic_load(&g->arriving) == 0)
 		/* Nobody else is about to join: commit the group. */
 		group_commit(g, my);
-	while (g->done < my)
-		pthread_cond_wait(&g->cv, &g->mu);
+	if (rc == KR_OK && durable) {
+		/*
+		 * Woken once, by the syncer, after the COMMIT and the
+		 * fdatasync; then the group's outcome.
+		 */
+		pthread_mutex_unlock(&g->mu);
+		rc = group_wait_synced(g, my, err);
+		atomic_fetch_sub(&g->syncwait, 1);
+		pthread_mutex_lock(&g->mu);
+	} else {
+		while (g->done < my)
+			pthread_cond_wait(&g->cv, &g->mu);
+	}
 	if (g->failed[my % 16] == my) {
 		/* (16 later groups would have to fail before we woke.) */
 		*err = g->fail[my % 16];
@@ -2153,7 +2417,7 @@ ca_store_group_jti_use(struct ca_store_group *g, const char *provisioner,
 	struct gop o = { .kind = GOP_JTI, .a = provisioner, .b = jti,
 	    .t1 = exp, .t2 = now };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 0, err);
 }
 
 enum kr_err
@@ -2164,7 +2428,7 @@ ca_store_group_reserve(struct ca_store_group *g,
 	struct gop o = { .kind = GOP_RESERVE, .rec = rec, .t1 = now,
 	    .idp = id };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 0, err);
 }
 
 enum kr_err
@@ -2175,7 +2439,7 @@ ca_store_group_reserve_jti(struct ca_store_group *g,
 	struct gop o = { .kind = GOP_RESERVE_JTI, .rec = rec, .t1 = now,
 	    .b = jti, .t2 = exp, .t3 = jti_now, .idp = id };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 0, err);
 }
 
 enum kr_err
@@ -2185,7 +2449,7 @@ ca_store_group_commit(struct ca_store_group *g, int64_t id,
 	struct gop o = { .kind = GOP_COMMIT, .id = id, .der = der,
 	    .len = len };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 1, err);
 }
 
 enum kr_err
@@ -2194,7 +2458,7 @@ ca_store_group_abandon(struct ca_store_group *g, int64_t id,
 {
 	struct gop o = { .kind = GOP_ABANDON, .id = id };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 1, err);
 }
 
 enum kr_err
@@ -2204,7 +2468,7 @@ ca_store_group_revoke(struct ca_store_group *g, const char *issuer_kid,
 	struct gop o = { .kind = GOP_REVOKE, .a = issuer_kid, .b = serial,
 	    .reason = reason, .t1 = when };
 
-	return group_do(g, &o, err);
+	return group_do(g, &o, 1, err);
 }
 
 sqlite3 *

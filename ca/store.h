@@ -164,6 +164,15 @@ enum kr_err	 ca_store_revoke(struct ca_store *, const char *issuer_kid,
 		     struct kr_error *err);
 
 /*
+ * KR_OK when (issuer_kid, serial) is a pending reservation whose TBS is
+ * tbs byte for byte; KR_E_NOTFOUND when there is no pending reservation
+ * of that serial, KR_E_POLICY when its TBS differs.
+ */
+enum kr_err	 ca_store_pending_is(struct ca_store *,
+		     const char *issuer_kid, const char *serial,
+		     const uint8_t *tbs, size_t len, struct kr_error *err);
+
+/*
  * The record for serial under issuer_kid (NULL: any issuer, KR_E_USAGE
  * when ambiguous), with TBS and DER.  KR_E_NOTFOUND when unknown (or
  * tidied away).  The caller clears *out with ca_store_rec_clear.
@@ -268,14 +277,25 @@ enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
 /*
  * Group commit, for a server with many threads.  A group is one
  * connection the threads share; each call does what the plain call of
- * the same name does and returns once its change is durable, but the
- * changes of the threads calling at the same time are committed
- * together, in one transaction and one fsync (each in its own savepoint,
- * so one failing leaves the others).  Several connections writing in
- * parallel would instead wait for each other's locks.  Reads need no
- * group: use a plain connection per thread, which sees only what is
- * committed.  A failed COMMIT (a full disk, an I/O error) is rolled
- * back and fails every call of that group; later groups start afresh.
+ * the same name does, but the changes of the threads calling at the
+ * same time are committed together, in one transaction (each in its own
+ * savepoint, so one failing leaves the others), and made durable by one
+ * fdatasync of the log that runs outside the write lock, beside the
+ * next groups' writes.  Several connections writing in parallel would
+ * instead wait for each other's locks.  Reads need no group: use a plain
+ * connection per thread, which sees only what is committed.  A failed
+ * COMMIT (a full disk, an I/O error) is rolled back and fails every call
+ * of that group; later groups start afresh.  A failed fdatasync fails
+ * that call and every later one (KR_E_IO) until the group is opened
+ * again.
+ *
+ * commit, abandon and revoke return once their change is durable.
+ * jti_use, reserve and reserve_jti return once it is committed to the
+ * log, where every connection sees it, and it becomes durable with the
+ * next durable call of any thread: a reservation is recorded before the
+ * signature, and is on the disk before the certificate is (a crash in
+ * between can lose a reservation and a burnt token, but never a
+ * certificate that anyone received, since that waits for the commit).
  */
 struct ca_store_group;
 
@@ -298,7 +318,7 @@ enum kr_err	 ca_store_group_reserve(struct ca_store_group *,
 		     struct kr_error *err);
 /*
  * ca_store_group_jti_use for rec->provisioner's token (jti, exp, at
- * jti_now) and then ca_store_group_reserve, in one durable write: the
+ * jti_now) and then ca_store_group_reserve, in one write: the
  * token is burnt no later than the reservation is made, and a used or
  * expired one (KR_E_AUTH, as ca_store_jti_use) reserves nothing.
  */

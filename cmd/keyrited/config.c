@@ -41,7 +41,7 @@ kd_config_defaults(struct kd_config *c)
 	c->tidy_interval = 3600;
 	c->retention = 7 * 86400;
 	c->signers = 2;
-	c->threads = 8;
+	c->threads = 256;
 	c->acme_http01_port = 80;
 	c->acme_tlsalpn01_port = 443;
 	c->acme_order_lifetime = 24 * 3600;
@@ -281,10 +281,10 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 		errno = 0;
 		nl = strtol(s, &ep, 10);
 		if (*s == '\0' || *ep != '\0' || errno != 0 || nl < 1 ||
-		    nl > (k == K_SIGNERS ? KD_SIGNERS_MAX : 256))
+		    nl > (k == K_SIGNERS ? KD_SIGNERS_MAX : 4096))
 			return cerr(err, what, v, key, k == K_SIGNERS ?
 			    "not a number from 1 to 16" :
-			    "not a number from 1 to 256");
+			    "not a number from 1 to 4096");
 		if (k == K_SIGNERS)
 			c->signers = (int)nl;
 		else

@@ -1157,18 +1157,25 @@ listen_on(const char *hp, struct kr_error *err)
 static struct MHD_Daemon *
 start_api(struct srv *s)
 {
+	/*
+	 * A thread for each connection: a request blocks its thread while
+	 * the store syncs and the signer signs, and in a pool of threads
+	 * that would hold up every other connection the same thread
+	 * serves (connections are not spread evenly over a pool either).
+	 * cfg.threads caps the connections, and so the threads.
+	 */
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL, NULL,
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	    MHD_USE_TLS | MHD_USE_ITC, 0, NULL, NULL,
 	    api_handler, s,
 	    MHD_OPTION_LISTEN_SOCKET, s->api_fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->ca->cfg.threads,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
 	    MHD_OPTION_HTTPS_MEM_TRUST, s->trust_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES,
 	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->ca->cfg.threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_END);
 }

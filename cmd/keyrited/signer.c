@@ -527,7 +527,6 @@ child_check(struct child *c, const uint8_t *tbs, size_t len,
 	const uint8_t *p = tbs, *el, *name;
 	const unsigned char *ip;
 	const uint8_t *serial_el = NULL;
-	struct ca_store_rec rec;
 	ASN1_INTEGER *ai = NULL;
 	char *serial = NULL;
 	size_t namelen;
@@ -582,17 +581,7 @@ child_check(struct child *c, const uint8_t *tbs, size_t len,
 		return kr_fail(err, KR_E_PARSE, "bad serial");
 	}
 	ASN1_INTEGER_free(ai);
-	if ((rc = ca_store_get(c->store, c->kid, serial, &rec, err)) !=
-	    KR_OK) {
-		kr_error_prefix(err, "serial %s is not reserved", serial);
-		free(serial);
-		return rc;
-	}
-	if (rec.status != CA_STORE_PENDING || rec.tbs_len != len ||
-	    memcmp(rec.tbs, tbs, len) != 0)
-		rc = kr_fail(err, KR_E_POLICY, "serial %s: not the pending "
-		    "reservation's TBS", serial);
-	ca_store_rec_clear(&rec);
+	rc = ca_store_pending_is(c->store, c->kid, serial, tbs, len, err);
 	free(serial);
 	return rc;
 }

@@ -7,9 +7,15 @@
  * reopen; a token id is used once; and a process SIGKILLed at random
  * moments never loses a certificate it reported as committed.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <errno.h>
 #include <ftw.h>
@@ -365,7 +371,7 @@ test_reserve_commit_get(void **state)
 	struct ca_store *st = NULL;
 	struct ca_store_rec r = mkrec(KID, "7f3a0102", NOW, NOW + DAY), g;
 	struct kr_error err;
-	uint8_t *der;
+	uint8_t *der, *other;
 	size_t len;
 	int64_t id = 0;
 
@@ -379,10 +385,29 @@ test_reserve_commit_get(void **state)
 	assert_memory_equal(g.tbs, r.tbs, r.tbs_len);
 	assert_null(g.der);
 	ca_store_rec_clear(&g);
+	/* The signer's check: these very bytes, pending, of this serial. */
+	assert_int_equal(ca_store_pending_is(st, KID, "7F3A0102", r.tbs,
+	    r.tbs_len, &err), KR_OK);
+	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", r.tbs,
+	    r.tbs_len - 1, &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "not the pending reservation"));
+	assert_non_null(other = malloc(r.tbs_len));
+	memcpy(other, r.tbs, r.tbs_len);
+	other[r.tbs_len - 1] ^= 1;
+	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", other,
+	    r.tbs_len, &err), KR_E_POLICY);
+	free(other);
+	assert_int_equal(ca_store_pending_is(st, KID2, "7f3a0102", r.tbs,
+	    r.tbs_len, &err), KR_E_NOTFOUND);
+	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0103", r.tbs,
+	    r.tbs_len, &err), KR_E_NOTFOUND);
 
 	assert_true(mkcert(f->key, "7f3a0102", NOW, NOW + DAY, KID, &der,
 	    &len));
 	assert_int_equal(ca_store_commit(st, id, der, len, &err), KR_OK);
+	/* Committed: no longer a reservation to sign. */
+	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", r.tbs,
+	    r.tbs_len, &err), KR_E_NOTFOUND);
 	ca_store_close(st);
 
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
@@ -746,6 +771,113 @@ test_schema_guards(void **state)
 }
 
 /* The group's reservation that burns a token: both, or neither. */
+/*
+ * From now on every fdatasync of this process (all its threads, the
+ * group's syncer among them) fails with EIO: a seccomp filter, so the
+ * kernel itself refuses the system call.
+ */
+static int
+fail_fdatasync(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fdatasync, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]),
+	    .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+}
+
+/*
+ * The child of test_group_sync_fails: its exit status says which step
+ * went wrong (0: all as expected).  No cmocka asserts here: a failed
+ * one would unwind into the parent's copy of the test runner.
+ */
+static int
+sync_fails_child(struct fixture *f)
+{
+	struct ca_store_group *g = NULL;
+	struct ca_store_rec r1 = mkrec(KID, "9901", NOW, NOW + DAY);
+	struct ca_store_rec r2 = mkrec(KID, "9902", NOW, NOW + DAY);
+	struct ca_store_rec r3 = mkrec(KID, "9903", NOW, NOW + DAY);
+	struct kr_error err;
+	uint8_t *der = NULL;
+	size_t len;
+	int64_t id = 0;
+
+	if (ca_store_group_open(f->path, &g, &err) != KR_OK)
+		return 10;
+	/* One certificate while the disk works (the log is started). */
+	if (ca_store_group_reserve(g, &r1, NOW, &id, &err) != KR_OK ||
+	    !mkcert(f->key, "9901", NOW, NOW + DAY, KID, &der, &len) ||
+	    ca_store_group_commit(g, id, der, len, &err) != KR_OK)
+		return 11;
+	free(der);
+	der = NULL;
+	if (fail_fdatasync() != 0)
+		return 12;
+	/*
+	 * The reservation is only written to the log: it returns.  The
+	 * commit waits for its fdatasync, which fails: so does the commit.
+	 */
+	if (ca_store_group_reserve(g, &r2, NOW, &id, &err) != KR_OK)
+		return 13;
+	if (!mkcert(f->key, "9902", NOW, NOW + DAY, KID, &der, &len))
+		return 14;
+	if (ca_store_group_commit(g, id, der, len, &err) != KR_E_IO)
+		return 15;
+	if (strstr(err.msg, "cannot sync the log") == NULL ||
+	    strstr(err.msg, "Input/output error") == NULL)
+		return 16;
+	free(der);
+	/* Latched: nothing more is written, not even a reservation. */
+	if (ca_store_group_reserve(g, &r3, NOW, &id, &err) != KR_E_IO ||
+	    strstr(err.msg, "until the store is opened again") == NULL)
+		return 17;
+	ca_store_group_close(g);
+	return 0;
+}
+
+static void
+test_group_sync_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store *st = NULL;
+	struct ca_store_rec got;
+	struct kr_error err;
+	pid_t pid;
+	int ws;
+
+#if !defined(__x86_64__)
+	skip();	/* the seccomp filter checks for x86_64's numbers */
+#endif
+	assert_int_not_equal(pid = fork(), -1);
+	if (pid == 0)
+		_exit(sync_fails_child(f));
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws));
+	assert_int_equal(WEXITSTATUS(ws), 0);
+	/* Opened again, the store works; the refused reservation is not in. */
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	assert_int_equal(ca_store_get(st, KID, "9901", &got, &err), KR_OK);
+	assert_int_equal(got.status, CA_STORE_VALID);
+	ca_store_rec_clear(&got);
+	assert_int_equal(ca_store_get(st, KID, "9903", &got, &err),
+	    KR_E_NOTFOUND);
+	ca_store_close(st);
+}
+
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1261,6 +1393,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_guards, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_jti_used_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_reserve_jti, setup,
 		    teardown),
