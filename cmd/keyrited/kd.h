@@ -46,6 +46,8 @@
 #define KD_BODY_MAX		65536	/* bytes of a request body */
 #define KD_SIGNERS_MAX		16
 #define KD_URL_MAX		512
+/* A leaf stays valid at least this long after it is issued (seconds). */
+#define KD_LIFETIME_LEFT_MIN	60
 
 /* keyrited.yaml, strict: every key known, scalars only. */
 struct kd_config {
