@@ -1086,7 +1086,7 @@ fail:
 #define OPT_ROOT { "root", 1, 0, "FILE", "the root (PEM), the only " \
 	"trust anchor" }
 #define OPT_LIFETIME { "lifetime", 1, 0, "D", "e.g. 24h, 7d (the server " \
-	"may cap it)" }
+	"may cap it; it refuses less than 6m by default)" }
 #define OPT_END { NULL, 0, 0, NULL, NULL }
 
 /* ------------------------------------------------------------------ */

@@ -81,6 +81,25 @@ kd_acme_load(struct kd_ca *ca, size_t *count, struct kr_error *err)
 	return KR_OK;
 }
 
+const struct ca_prov *
+kd_acme_prov_get(const char *name)
+{
+	size_t i;
+
+	pthread_rwlock_rdlock(&alock);
+	for (i = 0; i < naprovs; i++)
+		if (strcmp(aprovs[i].p->name, name) == 0)
+			return aprovs[i].p;
+	pthread_rwlock_unlock(&alock);
+	return NULL;
+}
+
+void
+kd_acme_prov_put(void)
+{
+	pthread_rwlock_unlock(&alock);
+}
+
 void
 kd_acme_each(void (*fn)(const struct ca_prov *, int, void *), void *arg)
 {

@@ -1099,7 +1099,8 @@ static const struct cli_opt issue_opts[] = {
 	{ "csr", 1, 0, "FILE", "the request (PEM); its CN and DNS/IP SANs "
 	    "are the names" },
 	{ "lifetime", 1, 0, "DURATION", "default: the config's "
-	    "default_lifetime (24h)" },
+	    "default_lifetime (24h); at least the profile's backdate + 60s "
+	    "(6m)" },
 	{ "out", 1, 0, "FILE", "where to write the certificate (default: "
 	    "stdout)" },
 	{ "force", 0, 0, NULL, "replace --out" },

@@ -592,7 +592,7 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	char **names = NULL;
 	size_t n = 0;
 	long long life;
-	int len;
+	int len, acme = 0;
 	enum MHD_Result ret = MHD_NO;
 
 	memset(&is, 0, sizeof(is));
@@ -625,6 +625,10 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 	r.provname = rec.provisioner;
 	pthread_rwlock_rdlock(&s->ca->provlock);
 	r.prov = kd_prov_find(s->ca, rec.provisioner);
+	/* Issued over ACME: that provisioner's policy, while it exists. */
+	if (r.prov == NULL &&
+	    (r.prov = kd_acme_prov_get(rec.provisioner)) != NULL)
+		acme = 1;
 	if (r.prov == NULL && kd_prov_reserved(rec.provisioner))
 		ret = send_err(c, q, 403, "not_authorized", "this certificate "
 		    "was issued locally (keyrited issue), not through a "
@@ -637,6 +641,8 @@ ep_renew(struct MHD_Connection *c, struct req *q, struct srv *s)
 		ret = send_kerr(c, q, &ke);
 	else
 		ret = send_issued(c, q, s, &is);
+	if (acme)
+		kd_acme_prov_put();
 	pthread_rwlock_unlock(&s->ca->provlock);
 out:
 	kd_issued_clear(&is);

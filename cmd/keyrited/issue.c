@@ -528,7 +528,7 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 	uint8_t *tbs = NULL;
 	char subject[300], *sans = NULL;
 	time_t now = kr_now(), na;
-	long long life, cap;
+	long long life, cap, min;
 	size_t i, ndns = 0, nip = 0, tbslen = 0;
 	int n, ret = -1;
 	enum kr_err rc;
@@ -562,8 +562,25 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 		goto out;
 	}
 
-	/* The lifetime: asked for or the default, capped, never refused. */
+	/*
+	 * The lifetime: asked for or the default, capped.  It counts from
+	 * notBefore, which lies the profile's backdate in the past, so it
+	 * must cover that and leave the leaf valid KD_LIFETIME_LEFT_MIN
+	 * seconds from now: shorter is refused here, before a serial is
+	 * made or anything reserved (docs/api.md).
+	 */
 	life = r->lifetime > 0 ? r->lifetime : ca->cfg.default_lifetime;
+	min = ca->profile.backdate + KD_LIFETIME_LEFT_MIN;
+	if (life < min) {
+		kd_refuse(ke, 400, "bad_request", "lifetime %lld s%s is too "
+		    "short: the minimum is %lld s (profile %s backdates "
+		    "notBefore by %lld s, and a certificate must stay valid "
+		    "at least %d s after it is issued)", life,
+		    r->lifetime > 0 ? "" : " (default_lifetime)", min,
+		    ca->profile.name, ca->profile.backdate,
+		    KD_LIFETIME_LEFT_MIN);
+		goto out;
+	}
 	cap = ca->cfg.max_lifetime;
 	if (r->prov != NULL && r->prov->max_lifetime < cap)
 		cap = r->prov->max_lifetime;
@@ -576,9 +593,16 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 	}
 	if ((long long)(na - now) + ca->profile.backdate < cap)
 		cap = (long long)(na - now) + ca->profile.backdate;
-	if (cap < 60) {
+	if ((long long)(na - now) < KD_LIFETIME_LEFT_MIN) {
 		kd_refuse(ke, 503, "unavailable", "the intermediate expires "
 		    "too soon to issue anything; install a new one");
+		goto out;
+	}
+	if (cap < min) {
+		kd_refuse(ke, 403, "policy", "the longest lifetime allowed "
+		    "here (%lld s, by max_lifetime, the provisioner's or the "
+		    "profile's) is shorter than the minimum %lld s", cap,
+		    min);
 		goto out;
 	}
 	if (life > cap) {

@@ -46,6 +46,8 @@
 #define KD_BODY_MAX		65536	/* bytes of a request body */
 #define KD_SIGNERS_MAX		16
 #define KD_URL_MAX		512
+/* A leaf stays valid at least this long after it is issued (seconds). */
+#define KD_LIFETIME_LEFT_MIN	60
 
 /* keyrited.yaml, strict: every key known, scalars only. */
 struct kd_config {
@@ -323,6 +325,12 @@ void		 kd_acme_handle(struct kd_ca *ca, struct ca_store *st,
 		     struct kd_acme_resp *r);
 void		 kd_acme_resp_free(struct kd_acme_resp *r);
 void		 kd_acme_unload(void);
+/*
+ * The ACME provisioner named name, or NULL.  When found, the reload
+ * lock is held (read) until kd_acme_prov_put, so it stays as it is.
+ */
+const struct ca_prov *kd_acme_prov_get(const char *name);
+void		 kd_acme_prov_put(void);
 /* Call fn for each ACME provisioner loaded (under the reload lock). */
 void		 kd_acme_each(void (*fn)(const struct ca_prov *, int eab,
 		     void *), void *arg);

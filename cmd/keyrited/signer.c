@@ -15,7 +15,9 @@
  * reservation the front made in the store (status pending), and a CRL
  * TBS only when it names the intermediate as issuer.  With the key in a
  * token, each signer holds its own logged-in session (the pool is the
- * set of signers) and reopens it once after a token error.
+ * set of signers) and reopens it (C_Finalize, C_Initialize, login, the
+ * key) once after a token error; when that fails the request is
+ * refused as unavailable (KR_E_IO) and the next request reopens first.
  *
  * The main thread respawns signers that died (kd_signer_tend); workers
  * that find one dead try the next.
@@ -459,6 +461,18 @@ child_key_token(struct child *c, struct kr_error *err)
 	return KR_OK;
 }
 
+/* The key loaded must be the installed intermediate's. */
+static enum kr_err
+child_key_match(struct child *c, struct kr_error *err)
+{
+	if (EVP_PKEY_eq(c->signer.pub, X509_get0_pubkey(c->cert)) != 1) {
+		ERR_clear_error();
+		return kr_fail(err, KR_E_VERIFY, "the key does not match the "
+		    "installed intermediate certificate");
+	}
+	return KR_OK;
+}
+
 static enum kr_err
 child_key(struct child *c, struct kr_error *err)
 {
@@ -470,12 +484,43 @@ child_key(struct child *c, struct kr_error *err)
 		rc = child_key_file(c, err);
 	if (rc != KR_OK)
 		return rc;
-	if (EVP_PKEY_eq(c->signer.pub, X509_get0_pubkey(c->cert)) != 1) {
-		ERR_clear_error();
-		return kr_fail(err, KR_E_VERIFY, "the key does not match the "
-		    "installed intermediate certificate");
+	return child_key_match(c, err);
+}
+
+/*
+ * Drop the token (session, login, module: C_Finalize) after a token
+ * error; nothing of it stays reachable through c->signer.
+ */
+static void
+child_token_drop(struct child *c)
+{
+	if (c->have_tok)
+		cli_token_close(&c->tok);
+	c->have_tok = 0;
+	memset(&c->signer, 0, sizeof(c->signer));
+}
+
+/*
+ * Open the token again (module, C_Initialize, session, login with the
+ * PIN file, the key), as at start.  A failure leaves no token, and is
+ * KR_E_IO: the key is unavailable for now (HTTP 503), and the next
+ * request tries again.
+ */
+static enum kr_err
+child_token_reopen(struct child *c, struct kr_error *err)
+{
+	enum kr_err rc;
+
+	child_token_drop(c);
+	if ((rc = child_key_token(c, err)) == KR_OK &&
+	    (rc = child_key_match(c, err)) == KR_OK) {
+		fprintf(stderr, "keyrited signer: token reopened\n");
+		return KR_OK;
 	}
-	return KR_OK;
+	child_token_drop(c);
+	kr_error_prefix(err, "the token is unavailable (reopening it "
+	    "failed)");
+	return KR_E_IO;
 }
 
 /*
@@ -615,22 +660,30 @@ child_sign(struct child *c, int nid, const uint8_t *tbs, size_t len,
 	enum kr_err rc;
 
 	if ((md = EVP_get_digestbynid(nid)) == NULL ||
-	    md != ca_md_for_key(c->signer.pub))
+	    md != ca_md_for_key(X509_get0_pubkey(c->cert)))
 		return kr_fail(err, KR_E_POLICY, "digest %d is not the one "
 		    "this key signs with", nid);
 	if ((rc = child_check(c, tbs, len, err)) != KR_OK)
+		return rc;
+	/* The last reopen failed: the token is opened again first. */
+	if (c->cfg.key_token[0] != '\0' && !c->have_tok &&
+	    (rc = child_token_reopen(c, err)) != KR_OK)
 		return rc;
 	rc = c->signer.sign(c->signer.arg, md, tbs, len, sig, siglen, err);
 	if (rc == KR_E_PKCS11 && c->have_tok) {
 		/* A token error: reopen the session once and retry. */
 		fprintf(stderr, "keyrited signer: %s; reopening the token\n",
 		    err->msg);
-		cli_token_close(&c->tok);
-		c->have_tok = 0;
-		if ((rc = child_key_token(c, err)) != KR_OK)
+		if ((rc = child_token_reopen(c, err)) != KR_OK)
 			return rc;
 		rc = c->signer.sign(c->signer.arg, md, tbs, len, sig, siglen,
 		    err);
+		if (rc == KR_E_PKCS11) {
+			/* Still failing: unavailable, and reopened next time. */
+			child_token_drop(c);
+			kr_error_prefix(err, "the token is unavailable");
+			rc = KR_E_IO;
+		}
 	}
 	return rc;
 }

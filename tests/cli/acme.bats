@@ -39,6 +39,9 @@ setup() {
 # The daemon stops cleanly (under make asan: without a leak report).
 teardown() {
 	local st=0
+	# A provisioner a test added for itself is gone after it.
+	[ ! -f "$KD/provisioners/rn.acme" ] ||
+	    keyrited provisioner remove --home "$KD" --name rn >/dev/null
 	kd_stop || st=$?
 	[ "$st" -eq 0 ] || { echo "keyrited exited $st"; tail -40 "$KD_LOG"; false; }
 }
@@ -250,4 +253,73 @@ validates() {
 	[ "$status" -eq 1 ]
 	echo "$output" | grep -q 'provisioners/bad.acme'
 	rm "$KD/provisioners/bad.acme"
+}
+
+# The seconds from notBefore to notAfter of certificate $1.
+lifetime_of() {
+	local nb na
+	nb=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
+	na=$(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s)
+	echo $((na - nb))
+}
+
+# The provisioner the store records for certificate $1.
+stored_prov() {
+	local s
+	s=$(cert_serial "$1")
+	keyrited certs --home "$KD" --json |
+	    jq -r --arg s "$s" '.[] | select(.serial == $s) | .provisioner'
+}
+
+@test "a certificate certbot got renews over mTLS (keyrite cert renew) under its ACME provisioner's policy; not once that is removed" {
+	local s0 s1 s2
+	# rn: an ACME provisioner of this test's own, added by SIGHUP.
+	keyrited provisioner add --home "$KD" --name rn --acme \
+	    --allow '*.rn.lab.internal' --max-lifetime 30h >/dev/null
+	kd_hup
+	run certbot_ certonly --standalone --server "$KD_API/acme/rn/directory" \
+	    --http-01-port "$HTTP01" --agree-tos \
+	    --register-unsafely-without-email -d www.rn.lab.internal
+	[ "$status" -eq 0 ] || { echo "$output"; tail -40 logs/letsencrypt.log; false; }
+	live=cfg/live/www.rn.lab.internal
+	[ "$(stored_prov "$live/cert.pem")" = rn ]
+	# The layout keyrite cert renew reads: cert.pem, key.pem, chain.pem.
+	mkdir -m 700 held
+	cp "$live/cert.pem" held/cert.pem
+	cp "$live/chain.pem" held/chain.pem
+	install -m 600 "$live/privkey.pem" held/key.pem
+	s0=$(cert_serial held/cert.pem)
+
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" --dir held
+	expect 0 "renewed"
+	s1=$(cert_serial held/cert.pem)
+	[ "$s1" != "$s0" ]
+	[ "$(stored_prov held/cert.pem)" = rn ]
+	validates held/fullchain.pem
+	cmp <(openssl x509 -in held/cert.pem -noout -pubkey) \
+	    <(openssl pkey -in held/key.pem -pubout)
+	cmp <(openssl x509 -in held/cert.pem -noout -ext subjectAltName) \
+	    <(openssl x509 -in "$live/cert.pem" -noout -ext subjectAltName)
+	[ "$(lifetime_of held/cert.pem)" = "$(lifetime_of "$live/cert.pem")" ]
+	# rn's max-lifetime caps a renewal as it caps an order.
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" \
+	    --dir held --lifetime 100h
+	expect 0 "capped by the server"
+	[ "$(lifetime_of held/cert.pem)" = $((30 * 3600)) ]
+	# rn again, with an allow list that no longer has the name.
+	keyrited provisioner remove --home "$KD" --name rn >/dev/null
+	keyrited provisioner add --home "$KD" --name rn --acme \
+	    --allow 'other.rn.lab.internal' >/dev/null
+	kd_hup
+	s2=$(cert_serial held/cert.pem)
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" --dir held
+	expect 1 "name_not_allowed"
+	[ "$(cert_serial held/cert.pem)" = "$s2" ]
+	# rn removed: refused as for a removed token provisioner.
+	keyrited provisioner remove --home "$KD" --name rn >/dev/null
+	kd_hup
+	run keyrite cert renew --server "$KD_API" --root "$W/root.pem" --dir held
+	expect 1 "not_authorized"
+	[[ "$output" == *"was removed"* ]]
+	[ "$(cert_serial held/cert.pem)" = "$s2" ]
 }
