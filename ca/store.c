@@ -1446,8 +1446,8 @@ ca_store_pending_is(struct ca_store *st, const char *issuer_kid,
 		goto out;
 	}
 	if ((src = sqlite3_step(s)) == SQLITE_DONE) {
-		rc = kr_fail(err, KR_E_NOTFOUND, "serial %s: no pending "
-		    "reservation", ser);
+		rc = kr_fail(err, KR_E_NOTFOUND, "serial %s is not reserved "
+		    "(no pending reservation of it)", ser);
 		goto out;
 	}
 	if (src != SQLITE_ROW) {

@@ -541,7 +541,7 @@ ep_new_order(struct areq *q)
 	for (i = 0; i < no.nids; i++)
 		if (ident_allowed(q, &no.ids[i]) != 0)
 			goto fail;
-	if (no.not_after != 0 && no.not_after <= q->now + 60) {
+	if (no.not_after != 0 && no.not_after < q->now + KD_LIFETIME_LEFT_MIN) {
 		ca_acme_fail(&q->ae, CA_ACME_MALFORMED, 400, "newOrder: "
 		    "notAfter is in the past or too close");
 		goto fail;
@@ -958,8 +958,13 @@ ep_finalize(struct areq *q, const char *id)
 			    "%s", e.msg);
 		goto fail;
 	}
+	/*
+	 * A lifetime counts from notBefore, the profile's backdate ago: so
+	 * the certificate ends at the notAfter the order asked for.
+	 */
 	if (o.not_after != 0)
-		life = (long long)(o.not_after - q->now);
+		life = (long long)(o.not_after - q->now) +
+		    q->ca->profile.backdate;
 	memset(&ir, 0, sizeof(ir));
 	ir.pub = pk;
 	ir.names = names;

@@ -572,7 +572,7 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 	life = r->lifetime > 0 ? r->lifetime : ca->cfg.default_lifetime;
 	min = ca->profile.backdate + KD_LIFETIME_LEFT_MIN;
 	if (life < min) {
-		kd_refuse(ke, 400, "bad_request", "lifetime %lld s%s is too "
+		kd_refuse(ke, 400, "bad_lifetime", "lifetime %lld s%s is too "
 		    "short: the minimum is %lld s (profile %s backdates "
 		    "notBefore by %lld s, and a certificate must stay valid "
 		    "at least %d s after it is issued)", life,

@@ -157,6 +157,19 @@ validates() {
 	validates ip.pem
 }
 
+@test "an order's notAfter is the certificate's notAfter" {
+	local want got
+	want=$(($(date +%s) + 7200))
+	ACME_PROBE_NOT_AFTER=7200 "$PROBE" "$DIR" "$W/root.pem" "$HTTP01" \
+	    issue na.lab.internal >na.pem
+	got=$(date -d "$(openssl x509 -in na.pem -noout -enddate |
+	    cut -d= -f2)" +%s)
+	# The order's time is the probe's "now + 7200", to the second.
+	[ $((got - want)) -ge -2 ] && [ $((got - want)) -le 2 ] ||
+	    { echo "notAfter $got, asked for about $want"; false; }
+	validates na.pem
+}
+
 @test "every ACME answer has a fresh Replay-Nonce; newNonce and the directory" {
 	run curl -s -D - -o /dev/null --cacert "$W/root.pem" -I "$KD_API/acme/lab/new-nonce"
 	echo "$output" | grep -qi '^replay-nonce: [A-Za-z0-9_-]\{22\}'

@@ -208,18 +208,18 @@ sign_refused() {
 	[ "$(lifetime_of short.web.lab.internal.pem)" = 5400 ]
 }
 
-@test "sign: a lifetime under the backdate plus 60 s is refused (400 bad_request) before a reservation; the minimum, 6m, is issued" {
+@test "sign: a lifetime under the backdate plus 60 s is refused (400 bad_lifetime) before a reservation; the minimum, 6m, is issued" {
 	local before tok na
 	before=$(kd_count --all)
 	csr brief "/CN=brief.web.lab.internal"
 	# 2 minutes from a notBefore 5 minutes back: expired at birth.
 	tok=$(kd_token web brief.web.lab.internal)
-	sign_refused 400 bad_request brief.csr "$tok" 2m
+	sign_refused 400 bad_lifetime brief.csr "$tok" 2m
 	[[ "$body" == *"lifetime 120 s is too short: the minimum is 360 s"* ]] ||
 	    { echo "$body"; false; }
 	# One second short of the minimum: valid for 59 s only.
 	tok=$(kd_token web brief.web.lab.internal)
-	sign_refused 400 bad_request brief.csr "$tok" 359s
+	sign_refused 400 bad_lifetime brief.csr "$tok" 359s
 	# The minimum: valid a minute (or more) from now.
 	kd_issue min.web.lab.internal web 6m
 	[ "$(jq -r .lifetime_capped min.web.lab.internal.json)" = false ]
@@ -235,13 +235,13 @@ sign_refused() {
 	run keyrite cert request --server "$KD_API" --root "$W/root.pem" \
 	    --provisioner "$W/web.provisioner" --name kb.web.lab.internal \
 	    --lifetime 2m --out kb
-	expect 1 "bad_request: lifetime 120 s is too short: the minimum is 360 s"
+	expect 1 "bad_lifetime: lifetime 120 s is too short: the minimum is 360 s"
 	[[ "$output" == *"(HTTP 400)"* ]]
 	[ ! -e kb ]
 	# keyrited issue refuses the same, and issues the minimum.
 	run keyrited issue --home "$KD" --csr brief.csr --lifetime 2m \
 	    --out brief.pem
-	expect 1 "refused (bad_request): lifetime 120 s is too short"
+	expect 1 "refused (bad_lifetime): lifetime 120 s is too short"
 	[ ! -e brief.pem ]
 	[ "$(kd_count --all)" = $((before + 1)) ]
 	run keyrited issue --home "$KD" --csr brief.csr --lifetime 6m \

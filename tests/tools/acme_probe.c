@@ -14,6 +14,8 @@
  * the probe runs, which keyrited's acme_dns_resolver must name);
  * noeab (newAccount without the binding a provisioner needs).  A refusal prints
  * "STATUS TYPE" of the problem and exits 0; anything else exits 1.
+ * With ACME_PROBE_NOT_AFTER=S in the environment, issue's order asks
+ * for a notAfter S seconds from now.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -349,14 +351,24 @@ order(struct cli *c, const char *name, const char *csrname,
     int do_chall, char **pem)
 {
 	char payload[600], ourl[1024], furl[1024], aurl[1024], curl_[1024];
+	char na[64];
 	json_t *o, *a, *ch, *v;
 	const char *names[1] = { csrname };
 	char *csr;
 	size_t i;
 
 	*pem = NULL;
+	na[0] = '\0';
+	if (getenv("ACME_PROBE_NOT_AFTER") != NULL) {
+		time_t t = time(NULL) + atol(getenv("ACME_PROBE_NOT_AFTER"));
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(na, sizeof(na), ",\"notAfter\":\"%Y-%m-%dT%H:%M:%SZ\"",
+		    &tm);
+	}
 	snprintf(payload, sizeof(payload), "{\"identifiers\":[{\"type\":"
-	    "\"%s\",\"value\":\"%s\"}]}", ident_type(name), name);
+	    "\"%s\",\"value\":\"%s\"}]%s}", ident_type(name), name, na);
 	if (post(c, c->new_order, payload, SP_NONE) != 0)
 		return -1;
 	if (c->status != 201)
