@@ -1942,6 +1942,7 @@ struct ca_store_group {
 	int		 joined_durable; /* those that will wait for a sync */
 	atomic_int	 syncwait;	/* threads waiting for a sync */
 	int		 lingering;	/* its first thread waits for more */
+	int		 ckpt_gap;	/* the checkpointer waits for no group */
 	int		 open;		/* the group transaction is open */
 	uint64_t	 gen;		/* the open (or last) group */
 	uint64_t	 done;		/* last group committed */
@@ -1995,8 +1996,7 @@ struct ca_store_group {
  * The group's connection does not checkpoint after its commits: that
  * would copy the log into the database while every waiting thread waits
  * for the mutex.  This WAL hook (called after each commit) wakes the
- * checkpointer instead, whose PASSIVE checkpoints run beside the
- * writers and never block them.
+ * checkpointer instead (group_checkpointer).
  */
 static int
 group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -2023,6 +2023,19 @@ group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/*
+ * The checkpointer copies the log back into the database in two PASSIVE
+ * checkpoints.  The first runs beside the writers and copies nearly all
+ * of it.  The second runs in a gap between groups, holding the group's
+ * mutex (writers wait: ckpt_gap), and copies the few frames written
+ * meanwhile: the log is then wholly in the database, so the next
+ * group's COMMIT starts the log over from its beginning (unless a reader
+ * of an older snapshot is still reading: then a later round does).
+ * Without the gap, a log that writers append to all the time is never
+ * wholly copied at the moment a write begins, and SQLite never starts it
+ * over: it grows without bound (hundreds of MB a minute under load),
+ * and every write then lands on fresh pages of it.
+ */
 static void *
 group_checkpointer(void *arg)
 {
@@ -2038,6 +2051,15 @@ group_checkpointer(void *arg)
 		pthread_mutex_unlock(&g->ckpt_mu);
 		(void)sqlite3_wal_checkpoint_v2(g->ckpt_st->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&g->mu);
+		g->ckpt_gap = 1;
+		while (g->open)
+			pthread_cond_wait(&g->cv, &g->mu);
+		(void)sqlite3_wal_checkpoint_v2(g->ckpt_st->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		g->ckpt_gap = 0;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
 		pthread_mutex_lock(&g->ckpt_mu);
 	}
 	pthread_mutex_unlock(&g->ckpt_mu);
@@ -2334,6 +2356,9 @@ group_do(struct ca_store_group *g, const struct gop *o, int durable,
 		return sync_failed(g, e, err);
 	atomic_fetch_add(&g->arriving, 1);
 	pthread_mutex_lock(&g->mu);
+	/* The checkpointer's gap between groups (group_checkpointer). */
+	while (g->ckpt_gap && !g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
 	atomic_fetch_sub(&g->arriving, 1);
 	if (!g->open) {
 		if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
