@@ -1974,14 +1974,18 @@ struct ca_store_group {
 	int		 ckpt_due;
 	int		 ckpt_stop;
 	int		 ckpt_at;	/* log frames at the last wake-up */
+	int		 ckpt_frames;	/* between two rounds */
 };
 
 /*
  * WAL frames after which the checkpointer copies the log back into the
- * database (SQLite's own automatic checkpoint, which the group's
- * connection does not run, starts at the same size).
+ * database: about 33 MB of log at most between two starts over.  Pages
+ * written again and again (the tables' last pages, the B-trees' inner
+ * pages) are copied once a round, so fewer rounds copy less (the bench,
+ * 8 clients: 8192 frames gave about 5% more certificates a second than
+ * 1000, SQLite's own automatic checkpoint size).
  */
-#define GROUP_CKPT_FRAMES	1000
+#define GROUP_CKPT_FRAMES	8192
 
 /*
  * How long the first thread of a group waits for the others that
@@ -2013,7 +2017,7 @@ group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	 */
 	if (frames < g->ckpt_at)
 		g->ckpt_at = 0;		/* the log restarted */
-	if (frames - g->ckpt_at >= GROUP_CKPT_FRAMES) {
+	if (frames - g->ckpt_at >= g->ckpt_frames) {
 		g->ckpt_at = frames;
 		pthread_mutex_lock(&g->ckpt_mu);
 		g->ckpt_due = 1;
@@ -2136,6 +2140,7 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
 	g->walfd = -1;
+	g->ckpt_frames = GROUP_CKPT_FRAMES;
 	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
@@ -2433,6 +2438,14 @@ void
 ca_store_group_busy(struct ca_store_group *g, int delta)
 {
 	atomic_fetch_add(&g->active, delta);
+}
+
+void
+ca_store_group_ckpt_frames(struct ca_store_group *g, int frames)
+{
+	pthread_mutex_lock(&g->mu);
+	g->ckpt_frames = frames > 0 ? frames : GROUP_CKPT_FRAMES;
+	pthread_mutex_unlock(&g->mu);
 }
 
 enum kr_err

@@ -309,6 +309,12 @@ enum kr_err	 ca_store_group_open(const char *path,
  * commits, so that their writes share its fsync.
  */
 void		 ca_store_group_busy(struct ca_store_group *, int delta);
+/*
+ * WAL frames between two checkpoint rounds (default 8192, about 33 MB);
+ * for tests, which show on a small log that it starts over.
+ */
+void		 ca_store_group_ckpt_frames(struct ca_store_group *,
+		     int frames);
 void		 ca_store_group_close(struct ca_store_group *);
 enum kr_err	 ca_store_group_jti_use(struct ca_store_group *,
 		     const char *provisioner, const char *jti, time_t exp,

@@ -19,9 +19,11 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -878,6 +880,113 @@ test_group_sync_fails(void **state)
 	ca_store_close(st);
 }
 
+/*
+ * The log starts over under steady load.  Four threads issue without a
+ * pause through one group while a fifth reads the way the signers do,
+ * with checkpoint rounds every 256 frames (about 1 MB of log): about
+ * 40 MB of frames are written in all, and the log file must stay within
+ * a few rounds' size.  Before the checkpointer's gap between groups, a
+ * log that writers always append to was never started over: it held
+ * every frame written.
+ */
+#define WAL_WRITERS	4
+#define WAL_CERTS	600	/* a writer */
+
+struct wal_load {
+	struct fixture		*f;
+	struct ca_store_group	*g;
+	int			 n;	/* the writer's number */
+	atomic_int		*stop;
+	int			 bad;
+};
+
+static void *
+wal_writer(void *arg)
+{
+	struct wal_load *w = arg;
+	struct ca_store_rec r;
+	struct kr_error err;
+	char serial[32];
+	uint8_t *der;
+	size_t len;
+	int64_t id;
+	int i;
+
+	for (i = 0; i < WAL_CERTS && !w->bad; i++) {
+		snprintf(serial, sizeof(serial), "%02x%06x", 0x10 + w->n, i);
+		r = mkrec(KID, serial, NOW, NOW + DAY);
+		ca_store_group_busy(w->g, 1);
+		if (ca_store_group_reserve(w->g, &r, NOW, &id, &err) !=
+		    KR_OK ||
+		    !mkcert(w->f->key, serial, NOW, NOW + DAY, KID, &der,
+		    &len))
+			w->bad = 1;
+		else {
+			if (ca_store_group_commit(w->g, id, der, len, &err) !=
+			    KR_OK)
+				w->bad = 1;
+			free(der);
+		}
+		ca_store_group_busy(w->g, -1);
+	}
+	return NULL;
+}
+
+static void *
+wal_reader(void *arg)
+{
+	struct wal_load *w = arg;
+	struct ca_store *st = NULL;
+	struct ca_store_info info;
+	struct kr_error err;
+
+	if (ca_store_open(w->f->path, &st, &err) != KR_OK) {
+		w->bad = 1;
+		return NULL;
+	}
+	while (!atomic_load(w->stop))
+		if (ca_store_info(st, &info, &err) != KR_OK)
+			w->bad = 1;
+	ca_store_close(st);
+	return NULL;
+}
+
+static void
+test_group_log_starts_over(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store_group *g = NULL;
+	struct wal_load w[WAL_WRITERS + 1];
+	pthread_t t[WAL_WRITERS + 1];
+	atomic_int stop = 0;
+	char wal[1100];
+	struct stat sb;
+	struct kr_error err;
+	int i;
+
+	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	ca_store_group_ckpt_frames(g, 256);
+	for (i = 0; i <= WAL_WRITERS; i++) {
+		w[i] = (struct wal_load){ .f = f, .g = g, .n = i,
+		    .stop = &stop };
+		assert_int_equal(pthread_create(&t[i], NULL, i < WAL_WRITERS ?
+		    wal_writer : wal_reader, &w[i]), 0);
+	}
+	for (i = 0; i < WAL_WRITERS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	atomic_store(&stop, 1);
+	assert_int_equal(pthread_join(t[WAL_WRITERS], NULL), 0);
+	for (i = 0; i <= WAL_WRITERS; i++)
+		assert_int_equal(w[i].bad, 0);
+	/* Read before the group closes (closing checkpoints it away). */
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	ca_store_group_close(g);
+	/* 256 frames are about 1 MB; allow several rounds that missed. */
+	if (sb.st_size > 8 * 1024 * 1024)
+		fail_msg("the log grew to %lld bytes", (long long)sb.st_size);
+}
+
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1394,6 +1503,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_jti_used_once, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_log_starts_over,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_reserve_jti, setup,
