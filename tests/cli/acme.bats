@@ -268,14 +268,6 @@ validates() {
 	rm "$KD/provisioners/bad.acme"
 }
 
-# The seconds from notBefore to notAfter of certificate $1.
-lifetime_of() {
-	local nb na
-	nb=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
-	na=$(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s)
-	echo $((na - nb))
-}
-
 # The provisioner the store records for certificate $1.
 stored_prov() {
 	local s

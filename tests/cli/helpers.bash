@@ -334,3 +334,11 @@ kt_validates() {
 	rm -rf "$tmp"
 	return $bad
 }
+
+# The seconds from notBefore to notAfter of certificate $1.
+lifetime_of() {
+	local nb na
+	nb=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
+	na=$(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s)
+	echo $((na - nb))
+}

@@ -40,14 +40,6 @@ teardown() {
 	fi
 }
 
-# The seconds from notBefore to notAfter of certificate $1.
-lifetime_of() {
-	local nb na
-	nb=$(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s)
-	na=$(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s)
-	echo $((na - nb))
-}
-
 # The status of serial $1 in the store ("" when it is not listed).
 store_status() {
 	keyrited certs --home "$KD" --json --all |
