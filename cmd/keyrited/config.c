@@ -41,7 +41,7 @@ kd_config_defaults(struct kd_config *c)
 	c->tidy_interval = 3600;
 	c->retention = 7 * 86400;
 	c->signers = 2;
-	c->threads = 256;
+	c->max_connections = 256;
 	c->acme_http01_port = 80;
 	c->acme_tlsalpn01_port = 443;
 	c->acme_order_lifetime = 24 * 3600;
@@ -116,7 +116,8 @@ enum ckey {
 	K_SUBJECT, K_PUBLIC_URL, K_API_URL, K_LISTEN, K_PUBLISH, K_KEY_TOKEN,
 	K_KEY_MODULE, K_PIN_FILE, K_PROFILE, K_DEFAULT_LIFETIME,
 	K_MAX_LIFETIME, K_CRL_INTERVAL, K_CRL_GRACE, K_TIDY_INTERVAL,
-	K_RETENTION, K_SIGNERS, K_THREADS, K_SERIAL_PREFIX, K_ADMINS,
+	K_RETENTION, K_SIGNERS, K_THREADS, K_MAX_CONNECTIONS, K_SERIAL_PREFIX,
+	K_ADMINS,
 	K_ACME_HTTP01_PORT, K_ACME_TLSALPN01_PORT, K_ACME_CONNECT,
 	K_ACME_DNS_RESOLVER, K_ACME_ORDER_LIFETIME, K_N
 };
@@ -125,7 +126,8 @@ static const char *const ckeys[K_N] = {
 	"subject", "public_url", "api_url", "listen", "publish", "key_token",
 	"key_module", "pin_file", "profile", "default_lifetime",
 	"max_lifetime", "crl_interval", "crl_grace", "tidy_interval",
-	"retention", "signers", "threads", "serial_prefix", "admins",
+	"retention", "signers", "threads", "max_connections", "serial_prefix",
+	"admins",
 	"acme_http01_port", "acme_tlsalpn01_port", "acme_connect",
 	"acme_dns_resolver", "acme_order_lifetime",
 };
@@ -278,17 +280,22 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 		return KR_OK;
 	case K_SIGNERS:
 	case K_THREADS:
+	case K_MAX_CONNECTIONS:
 		errno = 0;
 		nl = strtol(s, &ep, 10);
 		if (*s == '\0' || *ep != '\0' || errno != 0 || nl < 1 ||
-		    nl > (k == K_SIGNERS ? KD_SIGNERS_MAX : 4096))
+		    nl > (k == K_SIGNERS ? KD_SIGNERS_MAX : k == K_THREADS ?
+		    256 : 4096))
 			return cerr(err, what, v, key, k == K_SIGNERS ?
-			    "not a number from 1 to 16" :
+			    "not a number from 1 to 16" : k == K_THREADS ?
+			    "not a number from 1 to 256" :
 			    "not a number from 1 to 4096");
 		if (k == K_SIGNERS)
 			c->signers = (int)nl;
+		else if (k == K_THREADS)
+			c->threads_set = 1;	/* no longer used */
 		else
-			c->threads = (int)nl;
+			c->max_connections = (int)nl;
 		return KR_OK;
 	case K_ACME_HTTP01_PORT:
 	case K_ACME_TLSALPN01_PORT:
@@ -527,7 +534,8 @@ kd_config_write(const struct kd_config *c, int force, struct kr_error *err)
 	put_dur(f, "crl_grace", c->crl_grace);
 	put_dur(f, "tidy_interval", c->tidy_interval);
 	put_dur(f, "retention", c->retention);
-	fprintf(f, "signers: %d\nthreads: %d\n", c->signers, c->threads);
+	fprintf(f, "signers: %d\nmax_connections: %d\n", c->signers,
+	    c->max_connections);
 	fprintf(f, "serial_prefix: \"");
 	for (i = 0; i < KD_SERIAL_PREFIX_LEN; i++)
 		fprintf(f, "%02x", c->serial_prefix[i]);

@@ -1168,7 +1168,7 @@ start_api(struct srv *s)
 	 * the store syncs and the signer signs, and in a pool of threads
 	 * that would hold up every other connection the same thread
 	 * serves (connections are not spread evenly over a pool either).
-	 * cfg.threads caps the connections, and so the threads.
+	 * max_connections caps the connections, and so the threads.
 	 */
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
@@ -1181,7 +1181,7 @@ start_api(struct srv *s)
 	    MHD_OPTION_HTTPS_PRIORITIES,
 	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->ca->cfg.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->ca->cfg.max_connections,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_END);
 }
@@ -1427,6 +1427,11 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	fprintf(stderr, "keyrited: serving the API on https://%s and "
 	    "publishing on http://%s (pid %ld)\n", s.listen, s.publish,
 	    (long)getpid());
+	if (ca->cfg.threads_set)
+		fprintf(stderr, "keyrited: keyrited.yaml: threads is no longer "
+		    "used (each API connection has a thread of its own); "
+		    "max_connections (now %d) limits them\n",
+		    ca->cfg.max_connections);
 	next_crl = now + ca->cfg.crl_interval;
 	next_tidy = now;
 	for (;;) {

@@ -68,7 +68,8 @@ struct kd_config {
 	long long	 tidy_interval;
 	long long	 retention;		/* keep expired certs */
 	int		 signers;		/* signer processes */
-	int		 threads;		/* HTTP worker threads */
+	int		 max_connections;	/* API connections (a thread each) */
+	int		 threads_set;		/* the old threads key was given */
 	uint8_t		 serial_prefix[KD_SERIAL_PREFIX_LEN];
 	char		**admins;		/* admin provisioners */
 	size_t		 nadmins;

@@ -709,3 +709,30 @@ serving_count() {
 	[ ! -e svc2 ]
 	[ "$(kd_count)" = $((before + 2)) ]
 }
+
+@test "max_connections caps the API's connections, each served by its own thread; an old threads key loads and is said to be unused" {
+	local a b
+	kd_stop
+	cp "$KD/keyrited.yaml" "$BATS_TEST_TMPDIR/keyrited.yaml.orig"
+	# init writes the key with its default.
+	grep -qx 'max_connections: 256' "$KD/keyrited.yaml"
+	sed -i 's/^max_connections:.*/max_connections: 2/' "$KD/keyrited.yaml"
+	echo 'threads: 8' >>"$KD/keyrited.yaml"
+	kd_start
+	grep -q 'threads is no longer used.*max_connections (now 2)' "$KD_LOG"
+	# Two idle TLS connections, open for a few seconds...
+	timeout 6 openssl s_client -connect "127.0.0.1:$KD_API_PORT" -quiet \
+	    < <(sleep 6) >/dev/null 2>&1 &
+	a=$!
+	timeout 6 openssl s_client -connect "127.0.0.1:$KD_API_PORT" -quiet \
+	    < <(sleep 6) >/dev/null 2>&1 &
+	b=$!
+	sleep 1.5
+	# ...and a third gets nothing.
+	run curl -s --max-time 3 --cacert "$W/root.pem" "$KD_API/v1/roots"
+	[ "$status" -ne 0 ] || { echo "a third connection was served"; false; }
+	wait "$a" "$b" || true
+	# Once they have gone, the API answers again.
+	curl -sf --max-time 5 --cacert "$W/root.pem" "$KD_API/v1/roots" |
+	    grep -q 'BEGIN CERTIFICATE'
+}

@@ -64,10 +64,13 @@ test_bad(void **state)
 		{ GOOD "signers: 0\n", "signers: not a number from 1 to 16" },
 		{ GOOD "signers: 17\n", "signers: not a number from 1 to 16" },
 		{ GOOD "threads: x\n", "threads: not a number" },
-		{ GOOD "threads: 0\n", "threads: not a number from 1 to "
-		    "4096" },
-		{ GOOD "threads: 4097\n", "threads: not a number from 1 to "
-		    "4096" },
+		{ GOOD "threads: 0\n", "threads: not a number from 1 to 256" },
+		{ GOOD "max_connections: x\n", "max_connections: not a "
+		    "number" },
+		{ GOOD "max_connections: 0\n", "max_connections: not a number "
+		    "from 1 to 4096" },
+		{ GOOD "max_connections: 4097\n", "max_connections: not a "
+		    "number from 1 to 4096" },
 		{ "subject: x\npublic_url: \"http://a\"\napi_url: "
 		    "\"https://a\"\nserial_prefix: \"8a0203\"\n",
 		    "the first byte must be 01..7f" },
