@@ -1171,7 +1171,7 @@ start_api(struct srv *s)
 	 * max_connections caps the connections, and so the threads.
 	 */
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_TURBO |
 	    MHD_USE_TLS | MHD_USE_ITC, 0, NULL, NULL,
 	    api_handler, s,
 	    MHD_OPTION_LISTEN_SOCKET, s->api_fd,
