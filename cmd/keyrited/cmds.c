@@ -1073,6 +1073,11 @@ kd_cmd_serve(int argc, char **argv)
 		printf("%s/%s: OK (intermediate %s, %zu provisioner(s), "
 		    "profile %s, key loads and matches)\n", a.home, KD_CONFIG,
 		    ca.cfg.subject, ca.nprovs, ca.profile.name);
+		if (ca.cfg.threads_set)
+			printf("%s/%s: note: threads is no longer used (each "
+			    "API connection has a thread of its own); "
+			    "max_connections (now %d) limits them\n", a.home,
+			    KD_CONFIG, ca.cfg.max_connections);
 		kd_ca_free(&ca);
 		kd_args_free(&a);
 		return 0;

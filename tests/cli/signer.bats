@@ -718,6 +718,8 @@ serving_count() {
 	grep -qx 'max_connections: 256' "$KD/keyrited.yaml"
 	sed -i 's/^max_connections:.*/max_connections: 2/' "$KD/keyrited.yaml"
 	echo 'threads: 8' >>"$KD/keyrited.yaml"
+	run keyrited serve --home "$KD" -n
+	expect 0 "note: threads is no longer used"
 	kd_start
 	grep -q 'threads is no longer used.*max_connections (now 2)' "$KD_LOG"
 	# Two idle TLS connections, open for a few seconds...
