@@ -1037,8 +1037,8 @@ serving_names_in(X509 *x, char names[2][256], size_t n)
 }
 
 enum kr_err
-kd_serving_cert(struct kd_ca *ca, const char *listen, int force, char **cert_pem, char **key_pem, time_t *renew_at,
-    struct kr_error *err)
+kd_serving_cert(struct kd_ca *ca, const char *listen, int force,
+    char **cert_pem, char **key_pem, time_t *renew_at, struct kr_error *err)
 {
 	char dir[PATH_MAX], cpath[PATH_MAX + 16], kpath[PATH_MAX + 16];
 	char names[2][256];
