@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "../common/der.h"
+#include "../common/file.h"
 #include "store.h"
 
 /* 'KRST' in the database header, so a foreign database is refused. */
@@ -1945,7 +1946,7 @@ struct ca_store_group {
 	int		 ckpt_gap;	/* the checkpointer waits for no group */
 	int		 open;		/* the group transaction is open */
 	uint64_t	 gen;		/* the open (or last) group */
-	uint64_t	 done;		/* last group committed */
+	atomic_uint_fast64_t done;	/* last group committed (or failed) */
 	uint64_t	 failed[16];	/* recent groups that failed */
 	struct kr_error	 fail[16];
 	/*
@@ -1954,8 +1955,6 @@ struct ca_store_group {
 	 * every group written before it started.
 	 */
 	int		 walfd;		/* the log, opened for fdatasync */
-	atomic_uint_fast64_t written;	/* last group whose COMMIT returned */
-	atomic_uint_fast64_t want;	/* last group with a durable call */
 	pthread_t	 syncer;
 	int		 syncer_running;
 	pthread_mutex_t	 sync_mu;
@@ -2095,8 +2094,8 @@ static enum kr_err
 group_open_log(struct ca_store_group *g, const char *path,
     struct kr_error *err)
 {
-	char wal[4096], dir[4096], *slash;
-	int src, dfd;
+	char wal[4096];
+	int src;
 
 	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >=
 	    sizeof(wal))
@@ -2108,23 +2107,7 @@ group_open_log(struct ca_store_group *g, const char *path,
 	if ((g->walfd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return kr_fail(err, KR_E_IO, "%s: cannot open the log: %s",
 		    wal, strerror(errno));
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) != 0) {
-		src = errno;
-		if (dfd != -1)
-			close(dfd);
-		return kr_fail(err, KR_E_IO, "%s: cannot sync the directory: "
-		    "%s", dir, strerror(src));
-	}
-	close(dfd);
-	return KR_OK;
+	return kr_dir_sync_of(path, err);
 }
 
 static void *group_syncer(void *);
@@ -2265,11 +2248,10 @@ group_commit(struct ca_store_group *g, uint64_t my)
 			(void)step_once(st, S_ROLLBACK);
 	}
 	g->open = 0;
-	g->done = my;
+	atomic_store(&g->done, my);
 	atomic_fetch_add(&g->syncwait, g->joined_durable);
-	atomic_store(&g->written, my);
 	pthread_cond_broadcast(&g->cv);
-	if (atomic_load(&g->want) >= my) {
+	if (g->joined_durable > 0) {
 		pthread_mutex_lock(&g->sync_mu);
 		g->sync_due = 1;
 		pthread_cond_signal(&g->sync_go);
@@ -2297,7 +2279,7 @@ group_syncer(void *arg)
 		g->sync_due = 0;
 		if (g->sync_errno != 0)
 			continue;
-		upto = atomic_load(&g->written);
+		upto = atomic_load(&g->done);
 		pthread_mutex_unlock(&g->sync_mu);
 		e = fdatasync(g->walfd) == 0 ? 0 : errno;
 		pthread_mutex_lock(&g->sync_mu);
@@ -2382,10 +2364,8 @@ group_do(struct ca_store_group *g, const struct gop *o, int durable,
 	rc = gop_run(st, o, err);
 	st->batch = 0;
 	g->joined++;
-	if (rc == KR_OK && durable) {
+	if (rc == KR_OK && durable)
 		g->joined_durable++;
-		atomic_store(&g->want, my);
-	}
 	if (g->lingering) {
 		/* The group's first thread commits it; wake it if all came. */
 		if (!group_waits(g))
@@ -2422,7 +2402,7 @@ group_do(struct ca_store_group *g, const struct gop *o, int durable,
 		atomic_fetch_sub(&g->syncwait, 1);
 		pthread_mutex_lock(&g->mu);
 	} else {
-		while (g->done < my)
+		while (atomic_load(&g->done) < my)
 			pthread_cond_wait(&g->cv, &g->mu);
 	}
 	if (g->failed[my % 16] == my) {

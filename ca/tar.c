@@ -300,7 +300,6 @@ ca_files_write_dir(const char *dir, const struct ca_files *f,
 	struct stat st;
 	char tmp[PATH_MAX], path[PATH_MAX];
 	size_t i;
-	int fd;
 	enum kr_err rc = KR_OK;
 
 	if (lstat(dir, &st) == 0)
@@ -324,10 +323,8 @@ ca_files_write_dir(const char *dir, const struct ca_files *f,
 	if (rc == KR_OK && chmod(tmp, 0755) == -1)
 		rc = kr_fail(err, KR_E_IO, "%s: %s", tmp, strerror(errno));
 	/* The directory's entries reach the disk before it gets its name. */
-	if (rc == KR_OK && (fd = open(tmp, O_RDONLY | O_DIRECTORY)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	if (rc == KR_OK)
+		(void)kr_dir_sync(tmp, &(struct kr_error){0});
 	if (rc == KR_OK && rename(tmp, dir) == -1)
 		rc = kr_fail(err, KR_E_IO, "%s: %s", dir, strerror(errno));
 	if (rc != KR_OK)

@@ -96,6 +96,32 @@ dir_of(const char *path, char *dir, size_t sz)
 }
 
 enum kr_err
+kr_dir_sync(const char *dir, struct kr_error *err)
+{
+	int dfd, e;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) != 0) {
+		e = errno;
+		if (dfd != -1)
+			close(dfd);
+		return kr_fail(err, KR_E_IO, "%s: cannot sync the directory: "
+		    "%s", dir, strerror(e));
+	}
+	close(dfd);
+	return KR_OK;
+}
+
+enum kr_err
+kr_dir_sync_of(const char *path, struct kr_error *err)
+{
+	char dir[PATH_MAX];
+
+	dir_of(path, dir, sizeof(dir));
+	return kr_dir_sync(dir, err);
+}
+
+enum kr_err
 kr_out_check(const char *path, int force, struct kr_error *err)
 {
 	struct stat st;
@@ -145,7 +171,7 @@ kr_file_write(const char *path, const void *buf, size_t len, unsigned mode,
     int force, struct kr_error *err)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32];
-	int fd = -1, dfd = -1;
+	int fd = -1;
 	enum kr_err rc;
 
 	dir_of(path, dir, sizeof(dir));
@@ -183,10 +209,7 @@ kr_file_write(const char *path, const void *buf, size_t len, unsigned mode,
 		}
 		unlink(tmp);
 	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	(void)kr_dir_sync(dir, &(struct kr_error){0});
 	return KR_OK;
 fail:
 	if (fd != -1)

@@ -66,6 +66,13 @@ enum kr_err	 kr_secret_from_bytes(const void *buf, size_t len,
 
 void		 kr_secret_free(struct kr_secret *);
 
+/*
+ * fsync a directory, so that the names just made in it are on the disk;
+ * kr_dir_sync_of syncs the directory that holds path.
+ */
+enum kr_err	 kr_dir_sync(const char *dir, struct kr_error *err);
+enum kr_err	 kr_dir_sync_of(const char *path, struct kr_error *err);
+
 /* mkdir -p with mode for the last component; existing is fine. */
 enum kr_err	 kr_mkdirs(const char *path, unsigned mode,
 		     struct kr_error *err);
