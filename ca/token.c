@@ -375,6 +375,16 @@ ca_token_verify(const char *token, size_t len,
     const char *audience, time_t now, struct ca_token_claims **out,
     struct kr_error *err)
 {
+	return ca_token_verify_aud(token, len, issuers, nissuers, &audience,
+	    1, now, out, err);
+}
+
+enum ca_token_err
+ca_token_verify_aud(const char *token, size_t len,
+    const struct ca_token_issuer *issuers, size_t nissuers,
+    const char *const *audiences, size_t naudiences, time_t now,
+    struct ca_token_claims **out, struct kr_error *err)
+{
 	struct lookup l = { issuers, nissuers, NULL };
 	struct ca_jws_verifier v = { CA_JWS_EDDSA, NULL, lookup_kid, &l,
 	    NULL };
@@ -384,8 +394,13 @@ ca_token_verify(const char *token, size_t len,
 	const json_t *typ;
 	enum kr_err rc;
 	int64_t start;
+	size_t i;
 
 	*out = NULL;
+	if (naudiences == 0) {
+		kr_fail(err, KR_E_USAGE, "token: no audience to check it for");
+		return CA_TOKEN_INTERNAL;
+	}
 	if ((rc = ca_jws_verify(token, len, &v, &j, err)) != KR_OK) {
 		te = from_jws(rc);
 		goto out;
@@ -413,10 +428,15 @@ ca_token_verify(const char *token, size_t len,
 		    "key is provisioner \"%s\"'s", cl->iss, l.found->name);
 		goto out;
 	}
-	if (strcmp(cl->aud, audience) != 0) {
+	for (i = 0; i < naudiences; i++)
+		if (strcmp(cl->aud, audiences[i]) == 0)
+			break;
+	if (i == naudiences) {
 		te = CA_TOKEN_AUDIENCE;
 		kr_fail(err, KR_E_VERIFY, "token: made for \"%s\", not for "
-		    "this server (\"%s\")", cl->aud, audience);
+		    "this server (\"%s\"%s%s%s)", cl->aud, audiences[0],
+		    naudiences > 1 ? " or \"" : "", naudiences > 1 ?
+		    audiences[1] : "", naudiences > 1 ? "\"" : "");
 		goto out;
 	}
 	if (cl->exp <= cl->iat || cl->exp - cl->iat > CA_TOKEN_LIFETIME_MAX) {

@@ -130,5 +130,15 @@ enum ca_token_err ca_token_verify(const char *token, size_t len,
 		     const char *audience, time_t now,
 		     struct ca_token_claims **out, struct kr_error *err)
 		     __attribute__((warn_unused_result));
+/*
+ * The same for a server known by several URLs (its public one and the
+ * one it listens on): aud must equal one of audiences (at least one;
+ * the error names the first two).  The signature is checked once.
+ */
+enum ca_token_err ca_token_verify_aud(const char *token, size_t len,
+		     const struct ca_token_issuer *issuers, size_t nissuers,
+		     const char *const *audiences, size_t naudiences,
+		     time_t now, struct ca_token_claims **out,
+		     struct kr_error *err) __attribute__((warn_unused_result));
 
 #endif /* CA_TOKEN_H */

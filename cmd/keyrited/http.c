@@ -307,6 +307,7 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 {
 	struct ca_token_issuer *iss = NULL;
 	struct ca_token_claims *cl = NULL;
+	const char *aud[2];
 	struct kr_error e;
 	struct kd_err ke;
 	enum ca_token_err te;
@@ -323,11 +324,10 @@ token_check(struct MHD_Connection *c, struct req *q, struct srv *s,
 		iss[i].name = s->ca->provs[i].p->name;
 		iss[i].key = s->ca->provs[i].p->key;
 	}
-	te = ca_token_verify(tok, strlen(tok), iss, s->ca->nprovs,
-	    s->ca->cfg.api_url, now, &cl, &e);
-	if (te == CA_TOKEN_AUDIENCE && s->aud2[0] != '\0')
-		te = ca_token_verify(tok, strlen(tok), iss, s->ca->nprovs,
-		    s->aud2, now, &cl, &e);
+	aud[0] = s->ca->cfg.api_url;
+	aud[1] = s->aud2;
+	te = ca_token_verify_aud(tok, strlen(tok), iss, s->ca->nprovs, aud,
+	    s->aud2[0] != '\0' ? 2 : 1, now, &cl, &e);
 	free(iss);
 	if (te != CA_TOKEN_OK) {
 		*ret = send_err(c, q, te == CA_TOKEN_INTERNAL ? 500 : 401,

@@ -160,6 +160,57 @@ test_good_token(void **state)
 }
 
 /* The edges of the window, with the 60 s skew, are exact. */
+/*
+ * A server known by two URLs (keyrited's public one and its listen
+ * address) takes a token made for either, checking the signature once;
+ * a token for neither is refused, and the error names both.
+ */
+static void
+test_two_audiences(void **state)
+{
+	static const char *const aud[] = { "https://127.0.0.1:8443",
+	    AUD };
+	struct ca_token_req r = { "web", AUD, "a.web.lab.internal", NULL, 0,
+	    (time_t)T, 300, 0 };
+	struct ca_token_claims *c = NULL;
+	struct kr_error err;
+	char *tok;
+
+	(void)state;
+	assert_int_equal(ca_token_make(&r, K.web_sk, &tok, &err), KR_OK);
+	/* For the second URL. */
+	if (ca_token_verify_aud(tok, strlen(tok), K.iss, 2, aud, 2,
+	    (time_t)T + 10, &c, &err) != CA_TOKEN_OK)
+		fail_msg("%s", err.msg);
+	assert_string_equal(c->aud, AUD);
+	ca_token_claims_free(c);
+	/* Not for the first alone. */
+	assert_int_equal(ca_token_verify_aud(tok, strlen(tok), K.iss, 2, aud,
+	    1, (time_t)T + 10, &c, &err), CA_TOKEN_AUDIENCE);
+	assert_null(c);
+	free(tok);
+	/* For the first URL. */
+	r.aud = aud[0];
+	assert_int_equal(ca_token_make(&r, K.web_sk, &tok, &err), KR_OK);
+	assert_int_equal(ca_token_verify_aud(tok, strlen(tok), K.iss, 2, aud,
+	    2, (time_t)T + 10, &c, &err), CA_TOKEN_OK);
+	assert_string_equal(c->aud, aud[0]);
+	ca_token_claims_free(c);
+	free(tok);
+	/* For neither: the error names both. */
+	r.aud = "https://elsewhere.lab.internal";
+	assert_int_equal(ca_token_make(&r, K.web_sk, &tok, &err), KR_OK);
+	assert_int_equal(ca_token_verify_aud(tok, strlen(tok), K.iss, 2, aud,
+	    2, (time_t)T + 10, &c, &err), CA_TOKEN_AUDIENCE);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, aud[0]));
+	assert_non_null(strstr(err.msg, AUD));
+	/* No audience at all is the caller's mistake. */
+	assert_int_equal(ca_token_verify_aud(tok, strlen(tok), K.iss, 2, aud,
+	    0, (time_t)T + 10, &c, &err), CA_TOKEN_INTERNAL);
+	free(tok);
+}
+
 static void
 test_time_window(void **state)
 {
@@ -439,6 +490,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_codes),
 		cmocka_unit_test(test_good_token),
+		cmocka_unit_test(test_two_audiences),
 		cmocka_unit_test(test_time_window),
 		cmocka_unit_test(test_bad_tokens),
 		cmocka_unit_test(test_make_refuses),
