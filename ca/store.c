@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -1907,63 +1908,77 @@ out:
 /* ------------------------------------------------------------------ */
 
 /*
- * One connection shared by threads.  An operation takes the mutex, opens
- * the group transaction if none is open, runs inside it (as a savepoint
- * when it has several statements), and then either commits the group
- * (when no other thread is waiting to add its own operation) or waits
- * for the thread that will.  A failed COMMIT (a full disk, an I/O error)
- * is rolled back and fails every operation of that group; the next
- * group starts afresh.
+ * One connection, one writer thread.  A caller puts its operation on
+ * the queue and sleeps on the operation's own semaphore.  The writer
+ * takes everything queued, opens the group transaction, runs each
+ * operation inside it (as a savepoint when it has several statements,
+ * so that one that fails leaves the others), takes what was queued
+ * meanwhile, and commits the group.  A failed COMMIT (a full disk, an
+ * I/O error) is rolled back and fails every operation of that group;
+ * the next group starts afresh.  The callers never touch the connection
+ * and never wait for a lock that another caller holds: each is woken
+ * once, by the thread that has its answer.  (A first design had the
+ * callers take turns on the connection under a mutex; the hand-offs of
+ * that mutex and the wake-ups of every waiter at each COMMIT cost more
+ * CPU than SQLite's own work.)
  *
  * The connection runs with synchronous=NORMAL: its COMMIT writes the
  * group's frames to the log (visible at once to every other connection)
  * and releases the write lock without waiting for the disk.  A caller
- * that needs its change durable then sleeps until the syncer thread,
- * woken by the COMMIT, has run fdatasync on the log for every group
- * whose COMMIT returned before it started; it runs outside the mutex,
- * while the next groups are being written, so the disk's latency is
- * paid beside the writes, not inside the write lock, and a caller is
- * woken once, not once for the COMMIT and again for the sync.  The log
- * is append-only between checkpoints, and a checkpoint syncs it before
- * copying it back (and the database after), so a group's frames are on
- * the disk once one fdatasync that began after its COMMIT has returned:
- * what synchronous=FULL guarantees at COMMIT, given a little later and
- * to many groups at once.  A failed fdatasync is latched (after one, the
- * kernel may have dropped the pages it could not write, and a later
- * fdatasync can succeed without them): every later call fails until the
- * store is opened again.
+ * that needs its change durable is then handed to the syncer thread,
+ * which runs fdatasync on the log for every operation whose group's
+ * COMMIT returned before it started, and wakes them; it runs beside the
+ * writer, so the disk's latency is paid beside the next groups' writes.
+ * The log is append-only between checkpoints, and a checkpoint syncs it
+ * before copying it back (and the database after), so a group's frames
+ * are on the disk once one fdatasync that began after its COMMIT has
+ * returned: what synchronous=FULL guarantees at COMMIT, given a little
+ * later and to many groups at once.  A failed fdatasync is latched
+ * (after one, the kernel may have dropped the pages it could not write,
+ * and a later fdatasync can succeed without them): every later call
+ * fails until the store is opened again.
  */
+enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_RESERVE_JTI, GOP_COMMIT,
+    GOP_ABANDON, GOP_REVOKE };
+
+/* An operation: on its caller's stack until sem is posted. */
+struct gop {
+	enum gop_kind			 kind;
+	const char			*a, *b;	/* provisioner/jti, kid/serial */
+	time_t				 t1, t2, t3;
+	const struct ca_store_rec	*rec;
+	int64_t				 id, *idp;
+	const uint8_t			*der;
+	size_t				 len;
+	int				 reason;
+	int				 durable; /* answered after the sync */
+	/* The answer, set by the writer or the syncer before sem. */
+	enum kr_err			 rc;
+	struct kr_error			 err;
+	sem_t				 sem;
+	struct gop			*next;
+};
+
 struct ca_store_group {
-	struct ca_store	*st;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	atomic_int	 arriving;	/* threads waiting for mu */
+	struct ca_store	*st;		/* the writer's connection */
 	atomic_int	 active;	/* threads that will write soon */
-	int		 joined;	/* operations in the open group */
-	int		 joined_durable; /* those that will wait for a sync */
-	atomic_int	 syncwait;	/* threads waiting for a sync */
-	int		 lingering;	/* its first thread waits for more */
-	int		 ckpt_gap;	/* the checkpointer waits for no group */
-	int		 open;		/* the group transaction is open */
-	uint64_t	 gen;		/* the open (or last) group */
-	atomic_uint_fast64_t done;	/* last group committed (or failed) */
-	uint64_t	 failed[16];	/* recent groups that failed */
-	struct kr_error	 fail[16];
-	/*
-	 * Durability: COMMITs are written to the log under mu without an
-	 * fsync; the syncer thread then syncs the log, outside mu, for
-	 * every group written before it started.
-	 */
+	/* The queue and the writer. */
+	pthread_mutex_t	 q_mu;
+	pthread_cond_t	 q_cv;		/* the writer waits for work */
+	struct gop	*q_head, **q_tail;
+	int		 q_idle;	/* the writer waits on q_cv */
+	int		 q_stop;
+	pthread_t	 writer;
+	int		 writer_running;
+	/* Durability: what the syncer syncs next, and its failure. */
 	int		 walfd;		/* the log, opened for fdatasync */
 	pthread_t	 syncer;
 	int		 syncer_running;
 	pthread_mutex_t	 sync_mu;
-	pthread_cond_t	 sync_cv;	/* synced moved (the callers) */
-	pthread_cond_t	 sync_go;	/* sync_due set (the syncer) */
-	int		 sync_due;
+	pthread_cond_t	 sync_go;	/* sync_head set (the syncer) */
+	struct gop	*sync_head, **sync_tail;
 	int		 sync_stop;
-	uint64_t	 synced;	/* every group up to this is durable */
-	int		 sync_errno;	/* an fdatasync failed: latched */
+	atomic_int	 sync_errno;	/* an fdatasync failed: latched */
 	/* The checkpointer: its thread, connection and wake-up. */
 	pthread_t	 ckpt;
 	int		 ckpt_running;
@@ -1972,8 +1987,9 @@ struct ca_store_group {
 	pthread_cond_t	 ckpt_cv;
 	int		 ckpt_due;
 	int		 ckpt_stop;
+	atomic_int	 ckpt_gap;	/* the writer checkpoints next */
 	int		 ckpt_at;	/* log frames at the last wake-up */
-	int		 ckpt_frames;	/* between two rounds */
+	atomic_int	 ckpt_frames;	/* between two rounds */
 };
 
 /*
@@ -1987,7 +2003,7 @@ struct ca_store_group {
 #define GROUP_CKPT_FRAMES	8192
 
 /*
- * How long the first thread of a group waits for the others that
+ * How long the writer waits for the operations of threads that
  * ca_store_group_busy announced, before it commits: about an fsync's
  * time, so that under load most commits carry several operations (the
  * bench, 8 clients: about a fifth less CPU per certificate than
@@ -1997,8 +2013,8 @@ struct ca_store_group {
 
 /*
  * The group's connection does not checkpoint after its commits: that
- * would copy the log into the database while every waiting thread waits
- * for the mutex.  This WAL hook (called after each commit) wakes the
+ * would copy the log into the database while every caller waits.  This
+ * WAL hook (called by the writer after each commit) wakes the
  * checkpointer instead (group_checkpointer).
  */
 static int
@@ -2009,14 +2025,14 @@ group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	(void)db;
 	(void)name;
 	/*
-	 * Every GROUP_CKPT_FRAMES frames, not after every commit past the
-	 * first GROUP_CKPT_FRAMES (as SQLite's own does while readers keep
-	 * the log from restarting): a page written again and again is then
-	 * copied once a batch, not once a commit.  (Under g->mu.)
+	 * Every ckpt_frames frames, not after every commit past the first
+	 * ckpt_frames (as SQLite's own does while readers keep the log
+	 * from restarting): a page written again and again is then copied
+	 * once a batch, not once a commit.
 	 */
 	if (frames < g->ckpt_at)
 		g->ckpt_at = 0;		/* the log restarted */
-	if (frames - g->ckpt_at >= g->ckpt_frames) {
+	if (frames - g->ckpt_at >= atomic_load(&g->ckpt_frames)) {
 		g->ckpt_at = frames;
 		pthread_mutex_lock(&g->ckpt_mu);
 		g->ckpt_due = 1;
@@ -2028,16 +2044,15 @@ group_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 
 /*
  * The checkpointer copies the log back into the database in two PASSIVE
- * checkpoints.  The first runs beside the writers and copies nearly all
- * of it.  The second runs in a gap between groups, holding the group's
- * mutex (writers wait: ckpt_gap), and copies the few frames written
- * meanwhile: the log is then wholly in the database, so the next
- * group's COMMIT starts the log over from its beginning (unless a reader
- * of an older snapshot is still reading: then a later round does).
- * Without the gap, a log that writers append to all the time is never
- * wholly copied at the moment a write begins, and SQLite never starts it
- * over: it grows without bound (900 MB in 20 s of the bench), and
- * every write then lands on fresh pages of it.
+ * checkpoints.  The first runs beside the writer and copies nearly all
+ * of it.  The second is the writer's, between two groups (ckpt_gap),
+ * and copies the few frames written meanwhile: the log is then wholly
+ * in the database, so the next group's COMMIT starts the log over from
+ * its beginning (unless a reader of an older snapshot is still reading:
+ * then a later round does).  Without the gap, a log that is appended to
+ * all the time is never wholly copied at the moment a write begins, and
+ * SQLite never starts it over: it grows without bound (900 MB in 20 s
+ * of the bench), and every write then lands on fresh pages of it.
  */
 static void *
 group_checkpointer(void *arg)
@@ -2054,34 +2069,16 @@ group_checkpointer(void *arg)
 		pthread_mutex_unlock(&g->ckpt_mu);
 		(void)sqlite3_wal_checkpoint_v2(g->ckpt_st->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&g->mu);
-		g->ckpt_gap = 1;
-		while (g->open)
-			pthread_cond_wait(&g->cv, &g->mu);
-		(void)sqlite3_wal_checkpoint_v2(g->ckpt_st->db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		g->ckpt_gap = 0;
-		pthread_cond_broadcast(&g->cv);
-		pthread_mutex_unlock(&g->mu);
+		pthread_mutex_lock(&g->q_mu);
+		atomic_store(&g->ckpt_gap, 1);
+		if (g->q_idle)
+			pthread_cond_signal(&g->q_cv);
+		pthread_mutex_unlock(&g->q_mu);
 		pthread_mutex_lock(&g->ckpt_mu);
 	}
 	pthread_mutex_unlock(&g->ckpt_mu);
 	return NULL;
 }
-
-enum gop_kind { GOP_JTI, GOP_RESERVE, GOP_RESERVE_JTI, GOP_COMMIT,
-    GOP_ABANDON, GOP_REVOKE };
-
-struct gop {
-	enum gop_kind			 kind;
-	const char			*a, *b;	/* provisioner/jti, kid/serial */
-	time_t				 t1, t2, t3;
-	const struct ca_store_rec	*rec;
-	int64_t				 id, *idp;
-	const uint8_t			*der;
-	size_t				 len;
-	int				 reason;
-};
 
 /*
  * Switch the group's connection to synchronous=NORMAL and open its log
@@ -2110,7 +2107,21 @@ group_open_log(struct ca_store_group *g, const char *path,
 	return kr_dir_sync_of(path, err);
 }
 
+static void *group_writer(void *);
+
 static void *group_syncer(void *);
+
+/* Start fn as a thread of g; *running says whether it was. */
+static enum kr_err
+group_thread(struct ca_store_group *g, pthread_t *t, int *running,
+    void *(*fn)(void *), const char *what, struct kr_error *err)
+{
+	if (pthread_create(t, NULL, fn, g) != 0)
+		return kr_fail(err, KR_E_IO, "%s: cannot start the %s",
+		    g->st->path, what);
+	*running = 1;
+	return KR_OK;
+}
 
 enum kr_err
 ca_store_group_open(const char *path, struct ca_store_group **out,
@@ -2123,61 +2134,55 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
 	g->walfd = -1;
-	g->ckpt_frames = GROUP_CKPT_FRAMES;
+	g->q_tail = &g->q_head;
+	g->sync_tail = &g->sync_head;
+	atomic_init(&g->ckpt_frames, GROUP_CKPT_FRAMES);
 	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
 	}
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
+	pthread_mutex_init(&g->q_mu, NULL);
+	pthread_cond_init(&g->q_cv, NULL);
 	pthread_mutex_init(&g->sync_mu, NULL);
-	pthread_cond_init(&g->sync_cv, NULL);
 	pthread_cond_init(&g->sync_go, NULL);
 	pthread_mutex_init(&g->ckpt_mu, NULL);
 	pthread_cond_init(&g->ckpt_cv, NULL);
-	if ((rc = group_open_log(g, path, err)) != KR_OK) {
-		ca_store_group_close(g);
-		return rc;
-	}
+	sqlite3_wal_hook(g->st->db, group_wal_hook, g);
 	/*
 	 * The checkpointer's connection: opened like any other (which
 	 * also puts it in WAL mode: a connection that has not read the
 	 * database yet would not checkpoint), used for nothing else.
 	 */
-	if ((rc = ca_store_open(path, &g->ckpt_st, err)) != KR_OK) {
+	if ((rc = group_open_log(g, path, err)) != KR_OK ||
+	    (rc = ca_store_open(path, &g->ckpt_st, err)) != KR_OK ||
+	    (rc = group_thread(g, &g->ckpt, &g->ckpt_running,
+	    group_checkpointer, "checkpointer", err)) != KR_OK ||
+	    (rc = group_thread(g, &g->syncer, &g->syncer_running,
+	    group_syncer, "syncer", err)) != KR_OK ||
+	    (rc = group_thread(g, &g->writer, &g->writer_running,
+	    group_writer, "writer", err)) != KR_OK) {
 		ca_store_group_close(g);
 		return rc;
 	}
-	if (pthread_create(&g->ckpt, NULL, group_checkpointer, g) != 0) {
-		rc = kr_fail(err, KR_E_IO, "%s: cannot start the checkpointer",
-		    path);
-		ca_store_group_close(g);
-		return rc;
-	}
-	g->ckpt_running = 1;
-	if (pthread_create(&g->syncer, NULL, group_syncer, g) != 0) {
-		rc = kr_fail(err, KR_E_IO, "%s: cannot start the syncer",
-		    path);
-		ca_store_group_close(g);
-		return rc;
-	}
-	g->syncer_running = 1;
-	sqlite3_wal_hook(g->st->db, group_wal_hook, g);
 	*out = g;
 	return KR_OK;
 }
 
+/*
+ * Stop the writer (after the operations queued), then the syncer (after
+ * the syncs owed), then the checkpointer.
+ */
 void
 ca_store_group_close(struct ca_store_group *g)
 {
 	if (g == NULL)
 		return;
-	if (g->ckpt_running) {
-		pthread_mutex_lock(&g->ckpt_mu);
-		g->ckpt_stop = 1;
-		pthread_cond_signal(&g->ckpt_cv);
-		pthread_mutex_unlock(&g->ckpt_mu);
-		pthread_join(g->ckpt, NULL);
+	if (g->writer_running) {
+		pthread_mutex_lock(&g->q_mu);
+		g->q_stop = 1;
+		pthread_cond_signal(&g->q_cv);
+		pthread_mutex_unlock(&g->q_mu);
+		pthread_join(g->writer, NULL);
 	}
 	if (g->syncer_running) {
 		pthread_mutex_lock(&g->sync_mu);
@@ -2186,14 +2191,20 @@ ca_store_group_close(struct ca_store_group *g)
 		pthread_mutex_unlock(&g->sync_mu);
 		pthread_join(g->syncer, NULL);
 	}
+	if (g->ckpt_running) {
+		pthread_mutex_lock(&g->ckpt_mu);
+		g->ckpt_stop = 1;
+		pthread_cond_signal(&g->ckpt_cv);
+		pthread_mutex_unlock(&g->ckpt_mu);
+		pthread_join(g->ckpt, NULL);
+	}
 	ca_store_close(g->ckpt_st);
 	ca_store_close(g->st);
 	if (g->walfd != -1)
 		close(g->walfd);
-	pthread_mutex_destroy(&g->mu);
-	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->q_mu);
+	pthread_cond_destroy(&g->q_cv);
 	pthread_mutex_destroy(&g->sync_mu);
-	pthread_cond_destroy(&g->sync_cv);
 	pthread_cond_destroy(&g->sync_go);
 	pthread_mutex_destroy(&g->ckpt_mu);
 	pthread_cond_destroy(&g->ckpt_cv);
@@ -2234,198 +2245,292 @@ sync_failed(struct ca_store_group *g, int e, struct kr_error *err)
 	    "again", g->st->path, strerror(e));
 }
 
-/* Commit the open group (my); every thread of it wakes. */
-static void
-group_commit(struct ca_store_group *g, uint64_t my)
-{
-	struct ca_store *st = g->st;
-	int src;
-
-	if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
-		g->failed[my % 16] = my;
-		(void)db_fail(st, src, &g->fail[my % 16], "cannot commit");
-		if (!sqlite3_get_autocommit(st->db))
-			(void)step_once(st, S_ROLLBACK);
-	}
-	g->open = 0;
-	atomic_store(&g->done, my);
-	atomic_fetch_add(&g->syncwait, g->joined_durable);
-	pthread_cond_broadcast(&g->cv);
-	if (g->joined_durable > 0) {
-		pthread_mutex_lock(&g->sync_mu);
-		g->sync_due = 1;
-		pthread_cond_signal(&g->sync_go);
-		pthread_mutex_unlock(&g->sync_mu);
-	}
-}
-
 /*
- * The syncer: for each wake-up, one fdatasync of the log that covers
- * every group whose COMMIT had returned when it began.
+ * Answer each operation of list with its rc (the caller wakes and may
+ * return at once: o is not touched after its post).
  */
-static void *
-group_syncer(void *arg)
+static void
+gops_answer(struct gop *list)
 {
-	struct ca_store_group *g = arg;
-	uint64_t upto;
-	int e;
+	struct gop *o, *next;
 
-	pthread_mutex_lock(&g->sync_mu);
-	for (;;) {
-		while (!g->sync_due && !g->sync_stop)
-			pthread_cond_wait(&g->sync_go, &g->sync_mu);
-		if (g->sync_stop)
-			break;
-		g->sync_due = 0;
-		if (g->sync_errno != 0)
-			continue;
-		upto = atomic_load(&g->done);
-		pthread_mutex_unlock(&g->sync_mu);
-		e = fdatasync(g->walfd) == 0 ? 0 : errno;
-		pthread_mutex_lock(&g->sync_mu);
-		if (e != 0)
-			g->sync_errno = e;
-		else if (upto > g->synced)
-			g->synced = upto;
-		pthread_cond_broadcast(&g->sync_cv);
+	for (o = list; o != NULL; o = next) {
+		next = o->next;
+		sem_post(&o->sem);
 	}
-	pthread_mutex_unlock(&g->sync_mu);
-	return NULL;
 }
 
-/* Wait until group my is durable (see group_syncer). */
-static enum kr_err
-group_wait_synced(struct ca_store_group *g, uint64_t my, struct kr_error *err)
+/* Every operation of list fails with err. */
+static void
+gops_fail(struct gop *list, const struct kr_error *err)
 {
-	int e;
+	struct gop *o;
 
-	pthread_mutex_lock(&g->sync_mu);
-	while (g->synced < my && g->sync_errno == 0)
-		pthread_cond_wait(&g->sync_cv, &g->sync_mu);
-	e = g->synced >= my ? 0 : g->sync_errno;
-	pthread_mutex_unlock(&g->sync_mu);
-	if (e != 0)
-		return sync_failed(g, e, err);
-	return KR_OK;
+	for (o = list; o != NULL; o = o->next) {
+		o->err = *err;
+		o->rc = err->code;
+	}
+	gops_answer(list);
+}
+
+/* Take what is queued (under q_mu). */
+static struct gop *
+queue_take(struct ca_store_group *g)
+{
+	struct gop *list = g->q_head;
+
+	g->q_head = NULL;
+	g->q_tail = &g->q_head;
+	return list;
+}
+
+/* Run each operation of list in the open group. */
+static void
+gops_run(struct ca_store_group *g, struct gop *list)
+{
+	struct gop *o;
+
+	g->st->batch = 1;
+	for (o = list; o != NULL; o = o->next)
+		o->rc = gop_run(g->st, o, &o->err);
+	g->st->batch = 0;
 }
 
 /*
- * Should the group's first thread wait for more?  While threads that
- * said they will write soon (ca_store_group_busy) have neither joined
- * this group nor are waiting for an earlier one's sync.  (Under mu.)
+ * Should the writer wait for more?  While threads have announced a
+ * write (ca_store_group_busy) that they have not queued yet.
  */
 static int
 group_waits(struct ca_store_group *g)
 {
-	return g->joined + atomic_load(&g->syncwait) <
-	    atomic_load(&g->active);
+	return atomic_load(&g->active) > 0;
 }
 
 /*
- * Run o in the open group.  With durable set, return once the group's
- * COMMIT is on the disk; without it, once it is written to the log
- * (seen by every connection, made durable by the next sync).
+ * One group: list (taken from the queue) and whatever is queued while it
+ * runs and lingers, in one transaction.  Returns with q_mu held, as it
+ * was taken.
  */
-static enum kr_err
-group_do(struct ca_store_group *g, const struct gop *o, int durable,
-    struct kr_error *err)
+static void
+group_one(struct ca_store_group *g, struct gop *list)
 {
 	struct ca_store *st = g->st;
+	struct gop **tail, *o, *durable = NULL, **dtail = &durable, *now;
 	struct timespec until;
-	uint64_t my;
+	struct kr_error err;
 	int src, e;
-	enum kr_err rc;
 
-	pthread_mutex_lock(&g->sync_mu);
-	e = g->sync_errno;
-	pthread_mutex_unlock(&g->sync_mu);
-	if (e != 0)
-		return sync_failed(g, e, err);
-	atomic_fetch_add(&g->arriving, 1);
-	pthread_mutex_lock(&g->mu);
-	/* The checkpointer's gap between groups (group_checkpointer). */
-	while (g->ckpt_gap && !g->open)
-		pthread_cond_wait(&g->cv, &g->mu);
-	atomic_fetch_sub(&g->arriving, 1);
-	if (!g->open) {
-		if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
-			rc = db_fail(st, src, err, "cannot begin a "
-			    "transaction");
-			pthread_mutex_unlock(&g->mu);
-			return rc;
-		}
-		g->open = 1;
-		g->gen++;
-		g->joined = 0;
-		g->joined_durable = 0;
+	pthread_mutex_unlock(&g->q_mu);
+	if ((e = atomic_load(&g->sync_errno)) != 0) {
+		(void)sync_failed(g, e, &err);
+		gops_fail(list, &err);
+		pthread_mutex_lock(&g->q_mu);
+		return;
 	}
-	my = g->gen;
-	st->batch = 1;
-	rc = gop_run(st, o, err);
-	st->batch = 0;
-	g->joined++;
-	if (rc == KR_OK && durable)
-		g->joined_durable++;
-	if (g->lingering) {
-		/* The group's first thread commits it; wake it if all came. */
-		if (!group_waits(g))
-			pthread_cond_broadcast(&g->cv);
-	} else if (atomic_load(&g->arriving) == 0 && group_waits(g)) {
-		/*
-		 * Nobody waits for the mutex, but other threads are issuing
-		 * and will write soon: linger a little (not holding the
-		 * mutex) so that their writes share this group's commit, one
-		 * fsync for all, and then commit.
-		 */
-		g->lingering = 1;
+	if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
+		(void)db_fail(st, src, &err, "cannot begin a transaction");
+		gops_fail(list, &err);
+		pthread_mutex_lock(&g->q_mu);
+		return;
+	}
+	gops_run(g, list);
+	for (tail = &list; *tail != NULL; tail = &(*tail)->next)
+		;
+	/*
+	 * Others are issuing and will write soon: linger a little so that
+	 * their writes share this group's commit, one sync for all.
+	 */
+	if (group_waits(g)) {
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += GROUP_LINGER_US * 1000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (group_waits(g) &&
-		    pthread_cond_timedwait(&g->cv, &g->mu, &until) == 0)
-			;
-		g->lingering = 0;
-		group_commit(g, my);
-	} else if (atomic_load(&g->arriving) == 0)
-		/* Nobody else is about to join: commit the group. */
-		group_commit(g, my);
-	if (rc == KR_OK && durable) {
-		/*
-		 * Woken once, by the syncer, after the COMMIT and the
-		 * fdatasync; then the group's outcome.
-		 */
-		pthread_mutex_unlock(&g->mu);
-		rc = group_wait_synced(g, my, err);
-		atomic_fetch_sub(&g->syncwait, 1);
-		pthread_mutex_lock(&g->mu);
-	} else {
-		while (atomic_load(&g->done) < my)
-			pthread_cond_wait(&g->cv, &g->mu);
+		pthread_mutex_lock(&g->q_mu);
+		while (group_waits(g)) {
+			if (g->q_head == NULL) {
+				g->q_idle = 1;
+				e = pthread_cond_timedwait(&g->q_cv, &g->q_mu,
+				    &until);
+				g->q_idle = 0;
+				if (e != 0 && g->q_head == NULL)
+					break;
+				continue;
+			}
+			*tail = queue_take(g);
+			pthread_mutex_unlock(&g->q_mu);
+			gops_run(g, *tail);
+			while (*tail != NULL)
+				tail = &(*tail)->next;
+			pthread_mutex_lock(&g->q_mu);
+		}
+		pthread_mutex_unlock(&g->q_mu);
 	}
-	if (g->failed[my % 16] == my) {
-		/* (16 later groups would have to fail before we woke.) */
-		*err = g->fail[my % 16];
-		rc = err->code;
+	if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
+		(void)db_fail(st, src, &err, "cannot commit");
+		if (!sqlite3_get_autocommit(st->db))
+			(void)step_once(st, S_ROLLBACK);
+		gops_fail(list, &err);
+		pthread_mutex_lock(&g->q_mu);
+		return;
 	}
-	pthread_mutex_unlock(&g->mu);
-	return rc;
+	/* Answer now what needs no sync; hand the rest to the syncer. */
+	for (now = list, tail = &now; (o = *tail) != NULL; ) {
+		if (o->rc == KR_OK && o->durable) {
+			*tail = o->next;
+			o->next = NULL;
+			*dtail = o;
+			dtail = &o->next;
+		} else
+			tail = &o->next;
+	}
+	if (durable != NULL) {
+		pthread_mutex_lock(&g->sync_mu);
+		*g->sync_tail = durable;
+		g->sync_tail = dtail;
+		pthread_cond_signal(&g->sync_go);
+		pthread_mutex_unlock(&g->sync_mu);
+	}
+	gops_answer(now);
+	pthread_mutex_lock(&g->q_mu);
+}
+
+/*
+ * The writer: a group for each batch of queued operations, and the
+ * checkpointer's second, short checkpoint between two groups.
+ */
+static void *
+group_writer(void *arg)
+{
+	struct ca_store_group *g = arg;
+	struct gop *list;
+
+	pthread_mutex_lock(&g->q_mu);
+	for (;;) {
+		if (atomic_load(&g->ckpt_gap)) {
+			pthread_mutex_unlock(&g->q_mu);
+			(void)sqlite3_wal_checkpoint_v2(g->st->db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			atomic_store(&g->ckpt_gap, 0);
+			pthread_mutex_lock(&g->q_mu);
+		}
+		if (g->q_head != NULL) {
+			list = queue_take(g);
+			group_one(g, list);
+			continue;
+		}
+		if (g->q_stop)
+			break;
+		g->q_idle = 1;
+		pthread_cond_wait(&g->q_cv, &g->q_mu);
+		g->q_idle = 0;
+	}
+	pthread_mutex_unlock(&g->q_mu);
+	return NULL;
+}
+
+/*
+ * The syncer: for each wake-up, one fdatasync of the log that covers
+ * every operation handed to it before it began, and then their answers.
+ */
+static void *
+group_syncer(void *arg)
+{
+	struct ca_store_group *g = arg;
+	struct kr_error err;
+	struct gop *list;
+	int e;
+
+	pthread_mutex_lock(&g->sync_mu);
+	for (;;) {
+		while (g->sync_head == NULL && !g->sync_stop)
+			pthread_cond_wait(&g->sync_go, &g->sync_mu);
+		if (g->sync_head == NULL)
+			break;
+		list = g->sync_head;
+		g->sync_head = NULL;
+		g->sync_tail = &g->sync_head;
+		pthread_mutex_unlock(&g->sync_mu);
+		if ((e = atomic_load(&g->sync_errno)) == 0 &&
+		    fdatasync(g->walfd) != 0) {
+			e = errno;
+			atomic_store(&g->sync_errno, e);
+		}
+		if (e != 0) {
+			(void)sync_failed(g, e, &err);
+			gops_fail(list, &err);
+		} else
+			gops_answer(list);
+		pthread_mutex_lock(&g->sync_mu);
+	}
+	pthread_mutex_unlock(&g->sync_mu);
+	return NULL;
+}
+
+/*
+ * Run o in a group.  With durable set, return once the group's COMMIT
+ * is on the disk; without it, once it is written to the log (seen by
+ * every connection, made durable by the next sync).
+ */
+/* This thread has announced a write (ca_store_group_busy). */
+static _Thread_local int group_announced;
+
+static enum kr_err
+group_do(struct ca_store_group *g, struct gop *o, int durable,
+    struct kr_error *err)
+{
+	int e;
+
+	if ((e = atomic_load(&g->sync_errno)) != 0) {
+		ca_store_group_busy(g, -1);
+		return sync_failed(g, e, err);
+	}
+	o->durable = durable;
+	o->rc = KR_E_INTERNAL;
+	o->next = NULL;
+	if (sem_init(&o->sem, 0, 0) != 0)
+		return kr_fail(err, KR_E_INTERNAL, "cannot make a semaphore: "
+		    "%s", strerror(errno));
+	pthread_mutex_lock(&g->q_mu);
+	*g->q_tail = o;
+	g->q_tail = &o->next;
+	if (group_announced) {
+		group_announced = 0;
+		atomic_fetch_sub(&g->active, 1);
+	}
+	if (g->q_idle)
+		pthread_cond_signal(&g->q_cv);
+	pthread_mutex_unlock(&g->q_mu);
+	while (sem_wait(&o->sem) != 0)
+		;	/* EINTR */
+	sem_destroy(&o->sem);
+	if (o->rc != KR_OK)
+		*err = o->err;
+	return o->rc;
 }
 
 void
 ca_store_group_busy(struct ca_store_group *g, int delta)
 {
-	atomic_fetch_add(&g->active, delta);
+	if (delta > 0 && !group_announced) {
+		group_announced = 1;
+		atomic_fetch_add(&g->active, 1);
+	} else if (delta < 0 && group_announced) {
+		group_announced = 0;
+		pthread_mutex_lock(&g->q_mu);
+		atomic_fetch_sub(&g->active, 1);
+		if (g->q_idle)
+			pthread_cond_signal(&g->q_cv);
+		pthread_mutex_unlock(&g->q_mu);
+	}
 }
 
 void
 ca_store_group_ckpt_frames(struct ca_store_group *g, int frames)
 {
-	pthread_mutex_lock(&g->mu);
-	g->ckpt_frames = frames > 0 ? frames : GROUP_CKPT_FRAMES;
-	pthread_mutex_unlock(&g->mu);
+	atomic_store(&g->ckpt_frames, frames > 0 ? frames :
+	    GROUP_CKPT_FRAMES);
 }
 
 enum kr_err

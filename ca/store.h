@@ -276,9 +276,9 @@ enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
 
 /*
  * Group commit, for a server with many threads.  A group is one
- * connection the threads share; each call does what the plain call of
- * the same name does, but the changes of the threads calling at the
- * same time are committed together, in one transaction (each in its own
+ * connection, driven by the group's writer thread; each call queues an
+ * operation that does what the plain call of the same name does, and
+ * the operations queued at the same time are committed together, in one transaction (each in its own
  * savepoint, so one failing leaves the others), and made durable by one
  * fdatasync of the log that runs outside the write lock, beside the
  * next groups' writes.  Several connections writing in parallel would
@@ -302,11 +302,13 @@ struct ca_store_group;
 enum kr_err	 ca_store_group_open(const char *path,
 		     struct ca_store_group **out, struct kr_error *err);
 /*
- * A thread about to make group writes (within microseconds, not after
- * parsing a request) says so (+1), and when done (-1): while others
- * have said so and have not joined the open group, the group's first
- * thread waits for them a little (about an fsync's time) before it
- * commits, so that their writes share its fsync.
+ * A thread about to make a group call (within microseconds, not after
+ * parsing a request) says so (+1); its next group call ends that, and so
+ * does -1 (for a thread that will not make it after all; -1 without a
+ * +1 does nothing).  While threads have said so and not called yet, the
+ * writer waits for their operations a little (up to a millisecond)
+ * before it commits, so that they share its COMMIT and its sync.  Per
+ * thread: one announcement at a time.
  */
 void		 ca_store_group_busy(struct ca_store_group *, int delta);
 /*

@@ -679,9 +679,9 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 	signer = ca->signer;
 	signer.arg = ctx;
 	/*
-	 * From here the store is written within microseconds (the
-	 * reservation, then, a signature later, the commit): say so, so
-	 * that a group about to commit waits for these writes.
+	 * The reservation is queued within microseconds: say so, so that
+	 * the group's writer waits for it before it commits (kd_signer_sign
+	 * says so again for the commit, once the signer has answered).
 	 */
 	ca_store_group_busy(ca->group, 1);
 	ctx->busy = 1;

@@ -222,15 +222,8 @@ kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
 	hdr[1] = (uint32_t)EVP_MD_get_type(md);
 	memcpy(req, hdr, sizeof(hdr));
 	memcpy(req + sizeof(hdr), msg, len);
-	/*
-	 * While the signer signs (the better part of a millisecond), this
-	 * thread will not write: a group's first thread should not wait
-	 * for it (ca_store_group_busy).  It will write again within
-	 * microseconds of the answer, so it says so again then.
-	 */
-	if (c->busy)
-		ca_store_group_busy(c->group, -1);
 	rc = ask(c->signers, req, sizeof(hdr) + len, ans, &anslen, err);
+	/* The commit (or the abandon) follows within microseconds. */
 	if (c->busy)
 		ca_store_group_busy(c->group, 1);
 	if (rc != KR_OK)
