@@ -15,7 +15,7 @@
 # started is stopped on exit.  bench/README.md says how to read it.
 # Environment:
 #   KEYRITE_SIGNER_SECONDS  timed seconds a server, in all (default 10)
-#   KEYRITE_SIGNER_ROUNDS   slices they are cut into (default 2)
+#   KEYRITE_SIGNER_ROUNDS   slices they are cut into (default 5)
 #   KEYRITE_SIGNER_THREADS  loadgen threads, one connection each (8)
 #   KEYRITE_SIGNER_ONLY     the rows to run, e.g. "keyrited cfssl"
 #                           (default: all)
@@ -27,7 +27,7 @@ set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${KEYRITE_SIGNER_SECONDS:-10}
-rounds=${KEYRITE_SIGNER_ROUNDS:-2}
+rounds=${KEYRITE_SIGNER_ROUNDS:-5}
 threads=${KEYRITE_SIGNER_THREADS:-8}
 for v in "$secs" "$rounds" "$threads"; do
 	case $v in
