@@ -2526,6 +2526,12 @@ ca_store_group_busy(struct ca_store_group *g, int delta)
 	}
 }
 
+int
+ca_store_group_announced(struct ca_store_group *g)
+{
+	return atomic_load(&g->active);
+}
+
 void
 ca_store_group_ckpt_frames(struct ca_store_group *g, int frames)
 {

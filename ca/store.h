@@ -311,6 +311,8 @@ enum kr_err	 ca_store_group_open(const char *path,
  * thread: one announcement at a time.
  */
 void		 ca_store_group_busy(struct ca_store_group *, int delta);
+/* Threads announced and not yet called (for tests). */
+int		 ca_store_group_announced(struct ca_store_group *);
 /*
  * WAL frames between two checkpoint rounds (default 8192, about 33 MB);
  * for tests, which show on a small log that it starts over.

@@ -1000,6 +1000,50 @@ test_group_log_starts_over(void **state)
 		fail_msg("the log grew to %lld bytes", (long long)sb.st_size);
 }
 
+/*
+ * An announcement (ca_store_group_busy +1) is one per thread and ends
+ * with the thread's next group call, or with -1; a -1 without one does
+ * nothing.  A count left over would make the writer wait its full
+ * linger before every commit.
+ */
+static void
+test_group_announce(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store_group *g = NULL;
+	struct ca_store_rec r = mkrec(KID, "6a01", NOW, NOW + DAY);
+	struct kr_error err;
+	uint8_t *der;
+	size_t len;
+	int64_t id = 0;
+
+	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	ca_store_group_busy(g, 1);
+	ca_store_group_busy(g, 1);
+	assert_int_equal(ca_store_group_announced(g), 1);
+	assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
+	    KR_OK);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	/* Announced again for the commit; a failing call ends it too. */
+	ca_store_group_busy(g, 1);
+	assert_int_not_equal(ca_store_group_commit(g, id, (const uint8_t *)"x",
+	    1, &err), KR_OK);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	ca_store_group_busy(g, 1);
+	assert_true(mkcert(f->key, "6a01", NOW, NOW + DAY, KID, &der, &len));
+	assert_int_equal(ca_store_group_commit(g, id, der, len, &err), KR_OK);
+	free(der);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	/* Announced and then not called after all. */
+	ca_store_group_busy(g, 1);
+	ca_store_group_busy(g, -1);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	ca_store_group_busy(g, -1);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	ca_store_group_close(g);
+}
+
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1519,6 +1563,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_log_starts_over,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_announce, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_reserve_jti, setup,
 		    teardown),
