@@ -1990,6 +1990,8 @@ struct ca_store_group {
 	atomic_int	 ckpt_gap;	/* the writer checkpoints next */
 	int		 ckpt_at;	/* log frames at the last wake-up */
 	atomic_int	 ckpt_frames;	/* between two rounds */
+	atomic_int	 linger_us;	/* GROUP_LINGER_US but in tests */
+	atomic_llong	 commits;	/* groups committed */
 };
 
 /*
@@ -2128,6 +2130,7 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
     struct kr_error *err)
 {
 	struct ca_store_group *g;
+	pthread_condattr_t ca;
 	enum kr_err rc;
 
 	*out = NULL;
@@ -2137,12 +2140,16 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	g->q_tail = &g->q_head;
 	g->sync_tail = &g->sync_head;
 	atomic_init(&g->ckpt_frames, GROUP_CKPT_FRAMES);
+	atomic_init(&g->linger_us, GROUP_LINGER_US);
 	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
 	}
 	pthread_mutex_init(&g->q_mu, NULL);
-	pthread_cond_init(&g->q_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&g->q_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&g->sync_mu, NULL);
 	pthread_cond_init(&g->sync_go, NULL);
 	pthread_mutex_init(&g->ckpt_mu, NULL);
@@ -2284,16 +2291,35 @@ queue_take(struct ca_store_group *g)
 	return list;
 }
 
-/* Run each operation of list in the open group. */
-static void
-gops_run(struct ca_store_group *g, struct gop *list)
+/*
+ * Run each operation of list in the open group: 1, or 0 when SQLite has
+ * rolled the whole transaction back meanwhile (a full disk, an I/O
+ * error: every operation of the group is then lost), with err saying
+ * why and the rest of list not run.  Run on, they would each commit on
+ * their own, outside the group.
+ */
+static int
+gops_run(struct ca_store_group *g, struct gop *list, struct kr_error *err)
 {
 	struct gop *o;
+	int ok = 1;
 
 	g->st->batch = 1;
-	for (o = list; o != NULL; o = o->next)
+	for (o = list; o != NULL; o = o->next) {
 		o->rc = gop_run(g->st, o, &o->err);
+		if (sqlite3_get_autocommit(g->st->db)) {
+			if (o->rc != KR_OK)
+				*err = o->err;
+			else
+				(void)kr_fail(err, KR_E_IO, "%s: the group's "
+				    "transaction was rolled back",
+				    g->st->path);
+			ok = 0;
+			break;
+		}
+	}
 	g->st->batch = 0;
+	return ok;
 }
 
 /*
@@ -2316,65 +2342,73 @@ group_one(struct ca_store_group *g, struct gop *list)
 {
 	struct ca_store *st = g->st;
 	struct gop **tail, *o, *durable = NULL, **dtail = &durable, *now;
-	struct timespec until;
+	struct timespec until, t;
 	struct kr_error err;
-	int src, e;
+	int src, e, ok = 1;
 
 	pthread_mutex_unlock(&g->q_mu);
 	if ((e = atomic_load(&g->sync_errno)) != 0) {
 		(void)sync_failed(g, e, &err);
-		gops_fail(list, &err);
-		pthread_mutex_lock(&g->q_mu);
-		return;
+		goto failed;
 	}
 	if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
 		(void)db_fail(st, src, &err, "cannot begin a transaction");
-		gops_fail(list, &err);
-		pthread_mutex_lock(&g->q_mu);
-		return;
+		goto failed;
 	}
-	gops_run(g, list);
+	if (!gops_run(g, list, &err))
+		goto failed;
 	for (tail = &list; *tail != NULL; tail = &(*tail)->next)
 		;
 	/*
-	 * Others are issuing and will write soon: linger a little so that
-	 * their writes share this group's commit, one sync for all.
+	 * Others are issuing and will queue soon: linger, up to
+	 * GROUP_LINGER_US, so that their operations share this group's
+	 * COMMIT and sync.  What is queued is taken before the announced
+	 * count is looked at: the last announced thread queues and stops
+	 * counting in one step.
 	 */
 	if (group_waits(g)) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += GROUP_LINGER_US * 1000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += atomic_load(&g->linger_us) * 1000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
 		pthread_mutex_lock(&g->q_mu);
-		while (group_waits(g)) {
-			if (g->q_head == NULL) {
-				g->q_idle = 1;
-				e = pthread_cond_timedwait(&g->q_cv, &g->q_mu,
-				    &until);
-				g->q_idle = 0;
-				if (e != 0 && g->q_head == NULL)
+		for (;;) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec > until.tv_sec || (t.tv_sec ==
+			    until.tv_sec && t.tv_nsec >= until.tv_nsec))
+				break;
+			if (g->q_head != NULL) {
+				*tail = queue_take(g);
+				pthread_mutex_unlock(&g->q_mu);
+				ok = gops_run(g, *tail, &err);
+				while (*tail != NULL)
+					tail = &(*tail)->next;
+				pthread_mutex_lock(&g->q_mu);
+				if (!ok)
 					break;
 				continue;
 			}
-			*tail = queue_take(g);
-			pthread_mutex_unlock(&g->q_mu);
-			gops_run(g, *tail);
-			while (*tail != NULL)
-				tail = &(*tail)->next;
-			pthread_mutex_lock(&g->q_mu);
+			if (!group_waits(g))
+				break;
+			g->q_idle = 1;
+			(void)pthread_cond_timedwait(&g->q_cv, &g->q_mu,
+			    &until);
+			g->q_idle = 0;
 		}
 		pthread_mutex_unlock(&g->q_mu);
+		if (!ok)
+			goto failed;
+	}
+	/* A sync that failed meanwhile: nothing more is written. */
+	if ((e = atomic_load(&g->sync_errno)) != 0) {
+		(void)sync_failed(g, e, &err);
+		goto failed;
 	}
 	if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
 		(void)db_fail(st, src, &err, "cannot commit");
-		if (!sqlite3_get_autocommit(st->db))
-			(void)step_once(st, S_ROLLBACK);
-		gops_fail(list, &err);
-		pthread_mutex_lock(&g->q_mu);
-		return;
+		goto failed;
 	}
+	atomic_fetch_add(&g->commits, 1);
 	/* Answer now what needs no sync; hand the rest to the syncer. */
 	for (now = list, tail = &now; (o = *tail) != NULL; ) {
 		if (o->rc == KR_OK && o->durable) {
@@ -2393,6 +2427,12 @@ group_one(struct ca_store_group *g, struct gop *list)
 		pthread_mutex_unlock(&g->sync_mu);
 	}
 	gops_answer(now);
+	pthread_mutex_lock(&g->q_mu);
+	return;
+failed:
+	if (!sqlite3_get_autocommit(st->db))
+		(void)step_once(st, S_ROLLBACK);
+	gops_fail(list, &err);
 	pthread_mutex_lock(&g->q_mu);
 }
 
@@ -2469,13 +2509,16 @@ group_syncer(void *arg)
 }
 
 /*
+ * This thread has announced a call (ca_store_group_busy).  Per thread,
+ * not per group: keyrited has one group.
+ */
+static _Thread_local int group_announced;
+
+/*
  * Run o in a group.  With durable set, return once the group's COMMIT
  * is on the disk; without it, once it is written to the log (seen by
  * every connection, made durable by the next sync).
  */
-/* This thread has announced a write (ca_store_group_busy). */
-static _Thread_local int group_announced;
-
 static enum kr_err
 group_do(struct ca_store_group *g, struct gop *o, int durable,
     struct kr_error *err)
@@ -2489,9 +2532,12 @@ group_do(struct ca_store_group *g, struct gop *o, int durable,
 	o->durable = durable;
 	o->rc = KR_E_INTERNAL;
 	o->next = NULL;
-	if (sem_init(&o->sem, 0, 0) != 0)
+	if (sem_init(&o->sem, 0, 0) != 0) {
+		e = errno;
+		ca_store_group_busy(g, -1);
 		return kr_fail(err, KR_E_INTERNAL, "cannot make a semaphore: "
-		    "%s", strerror(errno));
+		    "%s", strerror(e));
+	}
 	pthread_mutex_lock(&g->q_mu);
 	*g->q_tail = o;
 	g->q_tail = &o->next;
@@ -2530,6 +2576,18 @@ int
 ca_store_group_announced(struct ca_store_group *g)
 {
 	return atomic_load(&g->active);
+}
+
+void
+ca_store_group_linger(struct ca_store_group *g, int us)
+{
+	atomic_store(&g->linger_us, us >= 0 ? us : GROUP_LINGER_US);
+}
+
+long long
+ca_store_group_commits(struct ca_store_group *g)
+{
+	return atomic_load(&g->commits);
 }
 
 void

@@ -278,10 +278,10 @@ enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
  * Group commit, for a server with many threads.  A group is one
  * connection, driven by the group's writer thread; each call queues an
  * operation that does what the plain call of the same name does, and
- * the operations queued at the same time are committed together, in one transaction (each in its own
- * savepoint, so one failing leaves the others), and made durable by one
- * fdatasync of the log that runs outside the write lock, beside the
- * next groups' writes.  Several connections writing in parallel would
+ * the operations queued at the same time are committed together, in
+ * one transaction (each in its own savepoint, so one failing leaves the
+ * others), and made durable by one fdatasync of the log that runs
+ * beside the next groups' writes.  Several connections writing in parallel would
  * instead wait for each other's locks.  Reads need no group: use a plain
  * connection per thread, which sees only what is committed.  A failed
  * COMMIT (a full disk, an I/O error) is rolled back and fails every call
@@ -307,12 +307,19 @@ enum kr_err	 ca_store_group_open(const char *path,
  * does -1 (for a thread that will not make it after all; -1 without a
  * +1 does nothing).  While threads have said so and not called yet, the
  * writer waits for their operations a little (up to a millisecond)
- * before it commits, so that they share its COMMIT and its sync.  Per
- * thread: one announcement at a time.
+ * before it commits, so that they share its COMMIT and its sync.  One
+ * announcement per thread at a time, whatever the group: a thread that
+ * announces must make its next group call on the same group.
  */
 void		 ca_store_group_busy(struct ca_store_group *, int delta);
-/* Threads announced and not yet called (for tests). */
+/*
+ * For tests: the threads announced and not yet called; the longest the
+ * writer waits for them (default 1000 us; negative: the default); the
+ * groups committed so far.
+ */
 int		 ca_store_group_announced(struct ca_store_group *);
+void		 ca_store_group_linger(struct ca_store_group *, int us);
+long long	 ca_store_group_commits(struct ca_store_group *);
 /*
  * WAL frames between two checkpoint rounds (default 8192, about 33 MB);
  * for tests, which show on a small log that it starts over.

@@ -1044,6 +1044,93 @@ test_group_announce(void **state)
 	ca_store_group_close(g);
 }
 
+struct joiner {
+	struct ca_store_group	*g;
+	atomic_int		 announced;
+	enum kr_err		 rc;
+	int64_t			 id;
+};
+
+/* Announce, let the main thread queue its call, then queue ours. */
+static void *
+joiner_run(void *arg)
+{
+	struct joiner *j = arg;
+	struct ca_store_rec r = mkrec(KID, "6b02", NOW, NOW + DAY);
+	struct kr_error err;
+
+	ca_store_group_busy(j->g, 1);
+	atomic_store(&j->announced, 1);
+	usleep(50000);
+	j->rc = ca_store_group_reserve(j->g, &r, NOW, &j->id, &err);
+	return NULL;
+}
+
+/* Announce, and end the announcement without a call when told. */
+static void *
+idler_run(void *arg)
+{
+	struct joiner *j = arg;
+
+	ca_store_group_busy(j->g, 1);
+	atomic_store(&j->announced, 1);
+	while (atomic_load(&j->announced) != 2)
+		usleep(1000);
+	ca_store_group_busy(j->g, -1);
+	return NULL;
+}
+
+/*
+ * The writer waits for an announced thread's call and commits it in the
+ * same group, as soon as it is queued (not at the end of the wait); it
+ * stops waiting at the deadline for a thread that never calls.
+ */
+static void
+test_group_linger(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store_group *g = NULL;
+	struct ca_store_rec r = mkrec(KID, "6b01", NOW, NOW + DAY);
+	struct joiner j;
+	struct kr_error err;
+	struct timespec t0, t1;
+	pthread_t t;
+	int64_t id = 0;
+
+	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	ca_store_group_linger(g, 20 * 1000 * 1000);
+	memset(&j, 0, sizeof(j));
+	j.g = g;
+	assert_int_equal(pthread_create(&t, NULL, joiner_run, &j), 0);
+	while (!atomic_load(&j.announced))
+		usleep(1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
+	    KR_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(t, NULL);
+	assert_int_equal(j.rc, KR_OK);
+	assert_true(id > 0 && j.id > 0 && id != j.id);
+	/* One group for both, ended by the second call, not the deadline. */
+	assert_int_equal(ca_store_group_commits(g), 1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	/* Announced and never called: the deadline ends the wait. */
+	ca_store_group_linger(g, 100 * 1000);
+	memset(&j, 0, sizeof(j));
+	j.g = g;
+	assert_int_equal(pthread_create(&t, NULL, idler_run, &j), 0);
+	while (!atomic_load(&j.announced))
+		usleep(1000);
+	r = mkrec(KID, "6b03", NOW, NOW + DAY);
+	assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
+	    KR_OK);
+	assert_int_equal(ca_store_group_commits(g), 2);
+	atomic_store(&j.announced, 2);
+	pthread_join(t, NULL);
+	assert_int_equal(ca_store_group_announced(g), 0);
+	ca_store_group_close(g);
+}
+
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1565,6 +1652,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_announce, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_linger, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_reserve_jti, setup,
 		    teardown),

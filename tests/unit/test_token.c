@@ -159,7 +159,6 @@ test_good_token(void **state)
 	free(tok);
 }
 
-/* The edges of the window, with the 60 s skew, are exact. */
 /*
  * A server known by two URLs (keyrited's public one and its listen
  * address) takes a token made for either, checking the signature once;
@@ -211,6 +210,7 @@ test_two_audiences(void **state)
 	free(tok);
 }
 
+/* The edges of the window, with the 60 s skew, are exact. */
 static void
 test_time_window(void **state)
 {
