@@ -2113,15 +2113,22 @@ static void *group_writer(void *);
 
 static void *group_syncer(void *);
 
-/* Start fn as a thread of g; *running says whether it was. */
+/*
+ * Start fn as a thread of g, named "store-WHAT" for ps and top (cut to
+ * 15 characters); *running says whether it was.
+ */
 static enum kr_err
 group_thread(struct ca_store_group *g, pthread_t *t, int *running,
     void *(*fn)(void *), const char *what, struct kr_error *err)
 {
+	char name[16];
+
 	if (pthread_create(t, NULL, fn, g) != 0)
-		return kr_fail(err, KR_E_IO, "%s: cannot start the %s",
-		    g->st->path, what);
+		return kr_fail(err, KR_E_IO, "%s: cannot start the store's "
+		    "%s thread", g->st->path, what);
 	*running = 1;
+	snprintf(name, sizeof(name), "store-%s", what);
+	(void)pthread_setname_np(*t, name);
 	return KR_OK;
 }
 
@@ -2163,11 +2170,11 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	if ((rc = group_open_log(g, path, err)) != KR_OK ||
 	    (rc = ca_store_open(path, &g->ckpt_st, err)) != KR_OK ||
 	    (rc = group_thread(g, &g->ckpt, &g->ckpt_running,
-	    group_checkpointer, "checkpointer", err)) != KR_OK ||
+	    group_checkpointer, "ckpt", err)) != KR_OK ||
 	    (rc = group_thread(g, &g->syncer, &g->syncer_running,
-	    group_syncer, "syncer", err)) != KR_OK ||
+	    group_syncer, "sync", err)) != KR_OK ||
 	    (rc = group_thread(g, &g->writer, &g->writer_running,
-	    group_writer, "writer", err)) != KR_OK) {
+	    group_writer, "write", err)) != KR_OK) {
 		ca_store_group_close(g);
 		return rc;
 	}

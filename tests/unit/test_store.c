@@ -17,6 +17,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -1000,6 +1001,35 @@ test_group_log_starts_over(void **state)
 		fail_msg("the log grew to %lld bytes", (long long)sb.st_size);
 }
 
+/* Whether a thread of this process is named name. */
+static int
+thread_named(const char *name)
+{
+	char path[300], comm[32];
+	struct dirent *de;
+	DIR *d;
+	FILE *fp;
+	int found = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), fp) != NULL) {
+			comm[strcspn(comm, "\n")] = '\0';
+			found = strcmp(comm, name) == 0;
+		}
+		fclose(fp);
+	}
+	closedir(d);
+	return found;
+}
+
 /*
  * An announcement (ca_store_group_busy +1) is one per thread and ends
  * with the thread's next group call, or with -1; a -1 without one does
@@ -1018,6 +1048,10 @@ test_group_announce(void **state)
 	int64_t id = 0;
 
 	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	/* Its threads are named for ps and top. */
+	assert_true(thread_named("store-write"));
+	assert_true(thread_named("store-sync"));
+	assert_true(thread_named("store-ckpt"));
 	assert_int_equal(ca_store_group_announced(g), 0);
 	ca_store_group_busy(g, 1);
 	ca_store_group_busy(g, 1);
