@@ -1966,7 +1966,6 @@ struct ca_store_group {
 	pthread_mutex_t	 q_mu;
 	pthread_cond_t	 q_cv;		/* the writer waits for work */
 	struct gop	*q_head, **q_tail;
-	int		 q_idle;	/* the writer waits on q_cv */
 	int		 q_stop;
 	pthread_t	 writer;
 	int		 writer_running;
@@ -2073,8 +2072,7 @@ group_checkpointer(void *arg)
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&g->q_mu);
 		atomic_store(&g->ckpt_gap, 1);
-		if (g->q_idle)
-			pthread_cond_signal(&g->q_cv);
+		pthread_cond_signal(&g->q_cv);
 		pthread_mutex_unlock(&g->q_mu);
 		pthread_mutex_lock(&g->ckpt_mu);
 	}
@@ -2259,6 +2257,15 @@ sync_failed(struct ca_store_group *g, int e, struct kr_error *err)
 	    "again", g->st->path, strerror(e));
 }
 
+/* KR_OK, or the latched failure of an earlier sync. */
+static enum kr_err
+sync_latched(struct ca_store_group *g, struct kr_error *err)
+{
+	int e = atomic_load(&g->sync_errno);
+
+	return e == 0 ? KR_OK : sync_failed(g, e, err);
+}
+
 /*
  * Answer each operation of list with its rc (the caller wakes and may
  * return at once: o is not touched after its post).
@@ -2351,13 +2358,9 @@ group_one(struct ca_store_group *g, struct gop *list)
 	struct gop **tail, *o, *durable = NULL, **dtail = &durable, *now;
 	struct timespec until, t;
 	struct kr_error err;
-	int src, e, ok = 1;
+	int src, ok = 1;
 
 	pthread_mutex_unlock(&g->q_mu);
-	if ((e = atomic_load(&g->sync_errno)) != 0) {
-		(void)sync_failed(g, e, &err);
-		goto failed;
-	}
 	if ((src = step_once(st, S_BEGIN)) != SQLITE_OK) {
 		(void)db_fail(st, src, &err, "cannot begin a transaction");
 		goto failed;
@@ -2397,20 +2400,19 @@ group_one(struct ca_store_group *g, struct gop *list)
 			}
 			if (!group_waits(g))
 				break;
-			g->q_idle = 1;
 			(void)pthread_cond_timedwait(&g->q_cv, &g->q_mu,
 			    &until);
-			g->q_idle = 0;
 		}
 		pthread_mutex_unlock(&g->q_mu);
 		if (!ok)
 			goto failed;
 	}
-	/* A sync that failed meanwhile: nothing more is written. */
-	if ((e = atomic_load(&g->sync_errno)) != 0) {
-		(void)sync_failed(g, e, &err);
+	/*
+	 * A sync that failed (before the group's callers queued, or
+	 * meanwhile): nothing more is written.
+	 */
+	if (sync_latched(g, &err) != KR_OK)
 		goto failed;
-	}
 	if ((src = step_once(st, S_COMMIT)) != SQLITE_OK) {
 		(void)db_fail(st, src, &err, "cannot commit");
 		goto failed;
@@ -2469,9 +2471,7 @@ group_writer(void *arg)
 		}
 		if (g->q_stop)
 			break;
-		g->q_idle = 1;
 		pthread_cond_wait(&g->q_cv, &g->q_mu);
-		g->q_idle = 0;
 	}
 	pthread_mutex_unlock(&g->q_mu);
 	return NULL;
@@ -2532,9 +2532,9 @@ group_do(struct ca_store_group *g, struct gop *o, int durable,
 {
 	int e;
 
-	if ((e = atomic_load(&g->sync_errno)) != 0) {
+	if (sync_latched(g, err) != KR_OK) {
 		ca_store_group_busy(g, -1);
-		return sync_failed(g, e, err);
+		return err->code;
 	}
 	o->durable = durable;
 	o->rc = KR_E_INTERNAL;
@@ -2552,8 +2552,7 @@ group_do(struct ca_store_group *g, struct gop *o, int durable,
 		group_announced = 0;
 		atomic_fetch_sub(&g->active, 1);
 	}
-	if (g->q_idle)
-		pthread_cond_signal(&g->q_cv);
+	pthread_cond_signal(&g->q_cv);
 	pthread_mutex_unlock(&g->q_mu);
 	while (sem_wait(&o->sem) != 0)
 		;	/* EINTR */
@@ -2573,8 +2572,7 @@ ca_store_group_busy(struct ca_store_group *g, int delta)
 		group_announced = 0;
 		pthread_mutex_lock(&g->q_mu);
 		atomic_fetch_sub(&g->active, 1);
-		if (g->q_idle)
-			pthread_cond_signal(&g->q_cv);
+		pthread_cond_signal(&g->q_cv);
 		pthread_mutex_unlock(&g->q_mu);
 	}
 }

@@ -1042,7 +1042,8 @@ kd_cmd_serve(int argc, char **argv)
 	struct kd_args a;
 	struct kd_ca ca;
 	struct kr_error err = { 0 };
-	char host[256];
+	const char *note;
+	char host[256], nbuf[200];
 	int i, port, status;
 
 	/* -n is the short form of --check, as nginx -t / sshd -t. */
@@ -1073,11 +1074,9 @@ kd_cmd_serve(int argc, char **argv)
 		printf("%s/%s: OK (intermediate %s, %zu provisioner(s), "
 		    "profile %s, key loads and matches)\n", a.home, KD_CONFIG,
 		    ca.cfg.subject, ca.nprovs, ca.profile.name);
-		if (ca.cfg.threads_set)
-			printf("%s/%s: note: threads is no longer used (each "
-			    "API connection has a thread of its own); "
-			    "max_connections (now %d) limits them\n", a.home,
-			    KD_CONFIG, ca.cfg.max_connections);
+		if ((note = kd_config_note(&ca.cfg, nbuf, sizeof(nbuf))) !=
+		    NULL)
+			printf("%s/%s: note: %s\n", a.home, KD_CONFIG, note);
 		kd_ca_free(&ca);
 		kd_args_free(&a);
 		return 0;

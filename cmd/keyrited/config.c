@@ -47,6 +47,17 @@ kd_config_defaults(struct kd_config *c)
 	c->acme_order_lifetime = 24 * 3600;
 }
 
+const char *
+kd_config_note(const struct kd_config *c, char *buf, size_t sz)
+{
+	if (!c->threads_set)
+		return NULL;
+	snprintf(buf, sz, "threads is no longer used (each API connection "
+	    "has a thread of its own); max_connections (now %d) limits them",
+	    c->max_connections);
+	return buf;
+}
+
 void
 kd_config_free(struct kd_config *c)
 {
@@ -183,7 +194,7 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 	long long dur;
 	size_t len, i;
 	int port;
-	long nl;
+	long nl, max;
 	char *ep;
 	enum kr_err rc;
 
@@ -281,15 +292,16 @@ set_key(struct kd_config *c, enum ckey k, yaml_document_t *d, yaml_node_t *v,
 	case K_SIGNERS:
 	case K_THREADS:
 	case K_MAX_CONNECTIONS:
+		max = k == K_SIGNERS ? KD_SIGNERS_MAX : k == K_THREADS ?
+		    256 : 4096;
 		errno = 0;
 		nl = strtol(s, &ep, 10);
 		if (*s == '\0' || *ep != '\0' || errno != 0 || nl < 1 ||
-		    nl > (k == K_SIGNERS ? KD_SIGNERS_MAX : k == K_THREADS ?
-		    256 : 4096))
-			return cerr(err, what, v, key, k == K_SIGNERS ?
-			    "not a number from 1 to 16" : k == K_THREADS ?
-			    "not a number from 1 to 256" :
-			    "not a number from 1 to 4096");
+		    nl > max) {
+			snprintf(buf, sizeof(buf), "not a number from 1 to "
+			    "%ld", max);
+			return cerr(err, what, v, key, buf);
+		}
 		if (k == K_SIGNERS)
 			c->signers = (int)nl;
 		else if (k == K_THREADS)

@@ -1323,7 +1323,8 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	sigset_t set;
 	siginfo_t si;
 	struct timespec tick = { 1, 0 };
-	char host[256], path[PATH_MAX];
+	const char *note;
+	char host[256], path[PATH_MAX], nbuf[200];
 	time_t now, next_crl, next_tidy, renew_at;
 	size_t npend = 0, i;
 	int pub_fd = -1, lock_fd = -1, port, sig, status = 1, waited;
@@ -1427,11 +1428,8 @@ kd_serve(struct kd_ca *ca, const char *listen, const char *publish)
 	fprintf(stderr, "keyrited: serving the API on https://%s and "
 	    "publishing on http://%s (pid %ld)\n", s.listen, s.publish,
 	    (long)getpid());
-	if (ca->cfg.threads_set)
-		fprintf(stderr, "keyrited: keyrited.yaml: threads is no longer "
-		    "used (each API connection has a thread of its own); "
-		    "max_connections (now %d) limits them\n",
-		    ca->cfg.max_connections);
+	if ((note = kd_config_note(&ca->cfg, nbuf, sizeof(nbuf))) != NULL)
+		fprintf(stderr, "keyrited: %s: %s\n", KD_CONFIG, note);
 	next_crl = now + ca->cfg.crl_interval;
 	next_tidy = now;
 	for (;;) {

@@ -95,6 +95,12 @@ enum kr_err	 kd_config_write(const struct kd_config *c, int force,
 		     struct kr_error *err);
 void		 kd_config_free(struct kd_config *c);
 /*
+ * What serve and serve -n say of a key that loads but does nothing (the
+ * old threads), written into buf; NULL when there is nothing to say.
+ */
+const char	*kd_config_note(const struct kd_config *c, char *buf,
+		     size_t sz);
+/*
  * Is u a URL of scheme ("http", "https") with a host and no query,
  * fragment, quote or space?
  */
