@@ -45,6 +45,32 @@ enum ca_obj {
 /* Signers and keys                                                    */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Sign msg with ctx, which EVP_DigestSignInit (or a copy of a context it
+ * set up) prepared; *sig is malloc'd.
+ */
+static enum kr_err
+soft_sign_ctx(EVP_MD_CTX *ctx, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	unsigned char *buf = NULL;
+	size_t n = 0;
+
+	if (EVP_DigestSign(ctx, NULL, &n, msg, len) != 1)
+		return kr_fail_ossl(err, KR_E_CRYPTO,
+		    "software signature failed");
+	if ((buf = malloc(n)) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	if (EVP_DigestSign(ctx, buf, &n, msg, len) != 1) {
+		free(buf);
+		return kr_fail_ossl(err, KR_E_CRYPTO,
+		    "software signature failed");
+	}
+	*sig = buf;
+	*siglen = n;
+	return KR_OK;
+}
+
 /* struct ca_signer.sign over a software EVP_PKEY passed as arg. */
 static enum kr_err
 soft_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
@@ -52,37 +78,17 @@ soft_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
 {
 	EVP_PKEY *pkey = arg;
 	EVP_MD_CTX *ctx = NULL;
-	unsigned char *buf = NULL;
-	size_t n = 0;
 	enum kr_err rc;
 
 	*sig = NULL;
 	*siglen = 0;
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if (EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &n, msg, len) != 1) {
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	if (EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) != 1)
 		rc = kr_fail_ossl(err, KR_E_CRYPTO,
 		    "software signature failed");
-		goto out;
-	}
-	if ((buf = malloc(n)) == NULL) {
-		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if (EVP_DigestSign(ctx, buf, &n, msg, len) != 1) {
-		rc = kr_fail_ossl(err, KR_E_CRYPTO,
-		    "software signature failed");
-		goto out;
-	}
-	*sig = buf;
-	*siglen = n;
-	buf = NULL;
-	rc = KR_OK;
-out:
-	free(buf);
+	else
+		rc = soft_sign_ctx(ctx, msg, len, sig, siglen, err);
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
@@ -97,6 +103,69 @@ ca_signer_soft(struct ca_signer *s, EVP_PKEY *pkey)
 	s->pub = pkey;
 	s->sign = soft_sign;
 	s->arg = pkey;
+}
+
+struct ca_soft_prep {
+	EVP_PKEY	*pkey;
+	const EVP_MD	*md;		/* ca_md_for_key(pkey) */
+	EVP_MD_CTX	*tmpl;		/* EVP_DigestSignInit(md, pkey) */
+};
+
+/* struct ca_signer.sign over a struct ca_soft_prep passed as arg. */
+static enum kr_err
+prep_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	struct ca_soft_prep *p = arg;
+	EVP_MD_CTX *ctx;
+	enum kr_err rc;
+
+	if (md != p->md)
+		return soft_sign(p->pkey, md, msg, len, sig, siglen, err);
+	*sig = NULL;
+	*siglen = 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	if (EVP_MD_CTX_copy_ex(ctx, p->tmpl) != 1)
+		rc = kr_fail_ossl(err, KR_E_CRYPTO,
+		    "software signature failed");
+	else
+		rc = soft_sign_ctx(ctx, msg, len, sig, siglen, err);
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+enum kr_err
+ca_signer_soft_prep(struct ca_signer *s, EVP_PKEY *pkey,
+    struct ca_soft_prep **out, struct kr_error *err)
+{
+	struct ca_soft_prep *p;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	p->pkey = pkey;
+	p->md = ca_md_for_key(pkey);
+	if ((p->tmpl = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(p->tmpl, NULL, p->md, NULL, pkey) != 1) {
+		ca_soft_prep_free(p);
+		return kr_fail_ossl(err, KR_E_CRYPTO, "cannot set up "
+		    "signing with the key");
+	}
+	s->pub = pkey;
+	s->sign = prep_sign;
+	s->arg = p;
+	*out = p;
+	return KR_OK;
+}
+
+void
+ca_soft_prep_free(struct ca_soft_prep *p)
+{
+	if (p == NULL)
+		return;
+	EVP_MD_CTX_free(p->tmpl);
+	free(p);
 }
 
 /*
@@ -2057,6 +2126,14 @@ struct ca_leaf_tmpl {
 	struct kr_derbuf	 head;		/* BC, KU, EKU */
 	struct kr_derbuf	 aki;
 	struct kr_derbuf	 tail;		/* CDP, AIA */
+	/*
+	 * Checking signatures by signpub: its digest, and a verifying
+	 * context set up once, copied (under vmu) for each certificate.
+	 */
+	EVP_PKEY		*vpub;
+	const EVP_MD		*md;
+	EVP_MD_CTX		*vtmpl;
+	pthread_mutex_t		*vmu;
 };
 
 void
@@ -2070,6 +2147,11 @@ ca_leaf_tmpl_free(struct ca_leaf_tmpl *t)
 	kr_derbuf_free(&t->head);
 	kr_derbuf_free(&t->aki);
 	kr_derbuf_free(&t->tail);
+	EVP_MD_CTX_free(t->vtmpl);
+	EVP_PKEY_free(t->vpub);
+	if (t->vmu != NULL)
+		pthread_mutex_destroy(t->vmu);
+	free(t->vmu);
 	free(t);
 }
 
@@ -2156,6 +2238,21 @@ ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub, const struct pol_profile *p,
 		goto out;
 	}
 	kr_derbuf_put(&t->alg, der, (size_t)n);
+	t->md = ca_md_for_key(signpub);
+	if ((t->vmu = malloc(sizeof(*t->vmu))) == NULL ||
+	    pthread_mutex_init(t->vmu, NULL) != 0) {
+		free(t->vmu);
+		t->vmu = NULL;
+		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_PKEY_up_ref(signpub) != 1 ||
+	    (t->vpub = signpub, (t->vtmpl = EVP_MD_CTX_new()) == NULL) ||
+	    EVP_DigestVerifyInit(t->vtmpl, NULL, t->md, NULL, signpub) != 1) {
+		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot set up checking "
+		    "signatures with the signing key");
+		goto out;
+	}
 	if ((x = X509_new()) == NULL) {
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
@@ -2903,6 +3000,7 @@ ca_leaf_sign(const struct ca_leaf_tmpl *t, const struct ca_signer *s,
 	const EVP_MD *md;
 	unsigned char *sig = NULL, *b = NULL;
 	size_t siglen = 0, blen = 0;
+	int ok;
 	enum kr_err rc;
 
 	*der = NULL;
@@ -2910,7 +3008,7 @@ ca_leaf_sign(const struct ca_leaf_tmpl *t, const struct ca_signer *s,
 	if ((rc = signer_check(s, X509_get0_pubkey(t->issuer), "the issuer's "
 	    "key", err)) != KR_OK)
 		return rc;
-	md = ca_md_for_key(s->pub);
+	md = s->pub == t->vpub ? t->md : ca_md_for_key(s->pub);
 	if ((rc = s->sign(s->arg, md, tbs, tbslen, &sig, &siglen, err)) !=
 	    KR_OK)
 		goto out;
@@ -2922,8 +3020,14 @@ ca_leaf_sign(const struct ca_leaf_tmpl *t, const struct ca_signer *s,
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (EVP_DigestVerifyInit(mc, NULL, md, NULL, s->pub) != 1 ||
-	    EVP_DigestVerify(mc, sig, siglen, tbs, tbslen) != 1) {
+	/* The template when s signs with the template's key. */
+	if (s->pub == t->vpub) {
+		pthread_mutex_lock(t->vmu);
+		ok = EVP_MD_CTX_copy_ex(mc, t->vtmpl);
+		pthread_mutex_unlock(t->vmu);
+	} else
+		ok = EVP_DigestVerifyInit(mc, NULL, md, NULL, s->pub);
+	if (ok != 1 || EVP_DigestVerify(mc, sig, siglen, tbs, tbslen) != 1) {
 		ERR_clear_error();
 		rc = kr_fail(err, KR_E_VERIFY, "signature made by the token "
 		    "does not verify under its public key");

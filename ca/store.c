@@ -270,8 +270,8 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_COUNTS] = "SELECT status, count(*) FROM certs GROUP BY status",
 	[S_COUNT_SERIALS] = "SELECT count(*) FROM serials",
 	[S_COUNT_JTIS] = "SELECT count(*) FROM jtis",
-	[S_PENDING_TBS] = "SELECT tbs FROM certs WHERE issuer_kid = ?1 AND "
-	    "serial = ?2 AND status = 'pending'",
+	[S_PENDING_TBS] = "SELECT tbs FROM certs WHERE id = ?3 AND "
+	    "issuer_kid = ?1 AND serial = ?2 AND status = 'pending'",
 };
 
 struct ca_store {
@@ -1427,7 +1427,7 @@ out:
  * signature.
  */
 enum kr_err
-ca_store_pending_is(struct ca_store *st, const char *issuer_kid,
+ca_store_pending_is(struct ca_store *st, int64_t id, const char *issuer_kid,
     const char *serial, const uint8_t *tbs, size_t len,
     struct kr_error *err)
 {
@@ -1442,14 +1442,16 @@ ca_store_pending_is(struct ca_store *st, const char *issuer_kid,
 		return rc;
 	s = stmt(st, S_PENDING_TBS);
 	if (sqlite3_bind_text(s, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, ser, -1, SQLITE_STATIC) != SQLITE_OK) {
+	    sqlite3_bind_text(s, 2, ser, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, id) != SQLITE_OK) {
 		rc = db_fail(st, sqlite3_errcode(st->db), err, "serial %s",
 		    ser);
 		goto out;
 	}
 	if ((src = sqlite3_step(s)) == SQLITE_DONE) {
 		rc = kr_fail(err, KR_E_NOTFOUND, "serial %s is not reserved "
-		    "(no pending reservation of it)", ser);
+		    "as %lld (no such pending reservation)", ser,
+		    (long long)id);
 		goto out;
 	}
 	if (src != SQLITE_ROW) {

@@ -164,11 +164,13 @@ enum kr_err	 ca_store_revoke(struct ca_store *, const char *issuer_kid,
 		     struct kr_error *err);
 
 /*
- * KR_OK when (issuer_kid, serial) is a pending reservation whose TBS is
- * tbs byte for byte; KR_E_NOTFOUND when there is no pending reservation
- * of that serial, KR_E_POLICY when its TBS differs.
+ * KR_OK when the record id (ca_store_reserve's) is the pending
+ * reservation of (issuer_kid, serial) and its TBS is tbs byte for byte;
+ * KR_E_NOTFOUND when it is not such a reservation, KR_E_POLICY when its
+ * TBS differs.  The id makes it one lookup by rowid, not two through
+ * the serial index: keyrited's signer asks it for every certificate.
  */
-enum kr_err	 ca_store_pending_is(struct ca_store *,
+enum kr_err	 ca_store_pending_is(struct ca_store *, int64_t id,
 		     const char *issuer_kid, const char *serial,
 		     const uint8_t *tbs, size_t len, struct kr_error *err);
 

@@ -1909,6 +1909,14 @@ enum kr_err
 pol_lint_tbs(const struct pol_profile *p, const struct pol_issuer *pi,
     const uint8_t *tbs, size_t len, time_t now, struct kr_error *err)
 {
+	return pol_lint_tbs_key(p, pi, tbs, len, NULL, NULL, 0, now, err);
+}
+
+enum kr_err
+pol_lint_tbs_key(const struct pol_profile *p, const struct pol_issuer *pi,
+    const uint8_t *tbs, size_t len, EVP_PKEY *known, const uint8_t *spki,
+    size_t spki_len, time_t now, struct kr_error *err)
+{
 	struct kr_der d = kr_der_of(tbs, len), in, vin;
 	struct kr_der_el seq, el;
 	struct cert_view v;
@@ -1969,7 +1977,12 @@ pol_lint_tbs(const struct pol_profile *p, const struct pol_issuer *pi,
 	if (kr_der_get(&in, 0x30, &el) != 0)
 		goto bad;
 	/* A key that does not decode is the weak-key rule's to refuse. */
-	key = pol_pubkey_from_spki(el.start, el.total);
+	if (known != NULL && spki != NULL && el.total == spki_len &&
+	    memcmp(el.start, spki, spki_len) == 0 &&
+	    EVP_PKEY_up_ref(known) == 1)
+		key = known;
+	else
+		key = pol_pubkey_from_spki(el.start, el.total);
 	if (kr_der_peek(&in) == 0x81 || kr_der_peek(&in) == 0x82 ||
 	    kr_der_peek(&in) == 0xa1 || kr_der_peek(&in) == 0xa2) {
 		/* RFC 5280 4.1.2.8: conforming CAs do not make them. */

@@ -80,6 +80,17 @@ enum kr_err	 pol_lint_tbs(const struct pol_profile *p,
 		     size_t len, time_t now, struct kr_error *err);
 
 /*
+ * pol_lint_tbs for a TBS whose SubjectPublicKeyInfo is likely spki
+ * (spki_len bytes), already decoded as known: when the TBS's bytes are
+ * those, known is linted instead of decoding them again (keyrited
+ * passes the CSR's key).  Other bytes are decoded as usual.
+ */
+enum kr_err	 pol_lint_tbs_key(const struct pol_profile *p,
+		     const struct pol_issuer *issuer, const uint8_t *tbs,
+		     size_t len, EVP_PKEY *known, const uint8_t *spki,
+		     size_t spki_len, time_t now, struct kr_error *err);
+
+/*
  * The public key in a SubjectPublicKeyInfo (DER, every byte used), or
  * NULL.  EC keys on P-256 and P-384 are imported from their point (on
  * the curve, or refused), much faster than OpenSSL 3.0's decoders;

@@ -656,8 +656,8 @@ issue(struct kd_ca *ca, const struct kd_issue_req *r, struct kd_sign_ctx *ctx,
 		goto out;
 	}
 	/* The linter on the very bytes that will be signed. */
-	if ((rc = pol_lint_tbs(&ca->profile, ca->lint, tbs, tbslen, now,
-	    &e)) != KR_OK) {
+	if ((rc = pol_lint_tbs_key(&ca->profile, ca->lint, tbs, tbslen,
+	    r->pub, lr.spki, lr.spki_len, now, &e)) != KR_OK) {
 		refuse_err(ke, rc == KR_E_POLICY ? 403 : 500, rc ==
 		    KR_E_POLICY ? "policy" : "internal", &e);
 		goto out;

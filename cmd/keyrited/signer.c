@@ -43,11 +43,22 @@
 #include "common/file.h"
 #include "cmd/keyrite/cli.h"
 
-#define SIG_MAGIC	0x6b727331u	/* "krs1" */
+#define SIG_MAGIC	0x6b727332u	/* "krs2" */
 #define SIG_MSG_MAX	(CA_STORE_MAX_BLOB + 64)	/* a request */
 #define SIG_ANS_MAX	2048		/* an answer: signature or error */
 #define SIG_TIMEOUT_MS	15000
 #define SIG_FD		3
+
+/*
+ * A request: this header, then the TBS to sign (none: a ping).  id is
+ * the store's record of the certificate's reservation (0 for a CRL),
+ * which the signer checks the TBS against.
+ */
+struct sig_hdr {
+	uint32_t	magic;
+	uint32_t	nid;		/* the digest */
+	int64_t		id;
+};
 
 struct signer {
 	int	fd;		/* -1 when dead */
@@ -191,7 +202,7 @@ kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
 {
 	struct kd_sign_ctx *c = arg;
 	uint8_t *req = NULL, *ans = NULL;
-	uint32_t hdr[2];
+	struct sig_hdr hdr;
 	size_t anslen = 0;
 	enum kr_err rc;
 
@@ -218,9 +229,10 @@ kd_signer_sign(void *arg, const EVP_MD *md, const unsigned char *msg,
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	hdr[0] = SIG_MAGIC;
-	hdr[1] = (uint32_t)EVP_MD_get_type(md);
-	memcpy(req, hdr, sizeof(hdr));
+	hdr.magic = SIG_MAGIC;
+	hdr.nid = (uint32_t)EVP_MD_get_type(md);
+	hdr.id = c->id > 0 ? c->id : 0;
+	memcpy(req, &hdr, sizeof(hdr));
 	memcpy(req + sizeof(hdr), msg, len);
 	rc = ask(c->signers, req, sizeof(hdr) + len, ans, &anslen, err);
 	/* The commit (or the abandon) follows within microseconds. */
@@ -298,7 +310,7 @@ kd_signer_start(const struct kd_config *c, struct kd_signers **out,
 int
 kd_signer_alive(struct kd_signers *p)
 {
-	uint32_t hdr[2] = { SIG_MAGIC, 0 };
+	struct sig_hdr hdr = { SIG_MAGIC, 0, 0 };
 	uint8_t ans[SIG_ANS_MAX];
 	struct kr_error e;
 	size_t anslen;
@@ -314,7 +326,7 @@ kd_signer_alive(struct kd_signers *p)
 		}
 		p->s[i].busy = 1;
 		pthread_mutex_unlock(&p->mu);
-		ok = roundtrip(p->s[i].fd, (uint8_t *)hdr, sizeof(hdr), ans,
+		ok = roundtrip(p->s[i].fd, (uint8_t *)&hdr, sizeof(hdr), ans,
 		    &anslen, &e) == KR_OK && anslen == 1 && ans[0] == 0;
 		give(p, &p->s[i], !ok);
 		alive += ok;
@@ -411,6 +423,8 @@ struct child {
 	X509			*cert;
 	char			 kid[64];
 	EVP_PKEY		*soft;		/* key file */
+	struct ca_soft_prep	*prep;		/* its prepared signer */
+	const EVP_MD		*md;		/* the one digest signed with */
 	struct cli_token	 tok;		/* or token */
 	int			 have_tok;
 	struct ca_signer	 signer;
@@ -443,8 +457,7 @@ child_key_file(struct child *c, struct kr_error *err)
 	if (c->soft == NULL)
 		return kr_fail_ossl(err, KR_E_PARSE, "%s: not a PEM private "
 		    "key", path);
-	ca_signer_soft(&c->signer, c->soft);
-	return KR_OK;
+	return ca_signer_soft_prep(&c->signer, c->soft, &c->prep, err);
 }
 
 static enum kr_err
@@ -569,7 +582,7 @@ der_elem(const uint8_t **p, long *left, int enter, int *tag,
  * byte.
  */
 static enum kr_err
-child_check(struct child *c, const uint8_t *tbs, size_t len,
+child_check(struct child *c, int64_t id, const uint8_t *tbs, size_t len,
     struct kr_error *err)
 {
 	const uint8_t *p = tbs, *el, *name;
@@ -629,7 +642,9 @@ child_check(struct child *c, const uint8_t *tbs, size_t len,
 		return kr_fail(err, KR_E_PARSE, "bad serial");
 	}
 	ASN1_INTEGER_free(ai);
-	rc = ca_store_pending_is(c->store, c->kid, serial, tbs, len, err);
+	rc = id > 0 ? ca_store_pending_is(c->store, id, c->kid, serial, tbs,
+	    len, err) : kr_fail(err, KR_E_NOTFOUND, "serial %s is not "
+	    "reserved (the request names no reservation)", serial);
 	free(serial);
 	return rc;
 }
@@ -656,17 +671,16 @@ child_answer(int fd, enum kr_err rc, const uint8_t *buf, size_t len,
 }
 
 static enum kr_err
-child_sign(struct child *c, int nid, const uint8_t *tbs, size_t len,
-    unsigned char **sig, size_t *siglen, struct kr_error *err)
+child_sign(struct child *c, int nid, int64_t id, const uint8_t *tbs,
+    size_t len, unsigned char **sig, size_t *siglen, struct kr_error *err)
 {
 	const EVP_MD *md;
 	enum kr_err rc;
 
-	if ((md = EVP_get_digestbynid(nid)) == NULL ||
-	    md != ca_md_for_key(X509_get0_pubkey(c->cert)))
+	if ((md = EVP_get_digestbynid(nid)) == NULL || md != c->md)
 		return kr_fail(err, KR_E_POLICY, "digest %d is not the one "
 		    "this key signs with", nid);
-	if ((rc = child_check(c, tbs, len, err)) != KR_OK)
+	if ((rc = child_check(c, id, tbs, len, err)) != KR_OK)
 		return rc;
 	/* The last reopen failed: the token is opened again first. */
 	if (c->cfg.key_token[0] != '\0' && !c->have_tok &&
@@ -699,7 +713,7 @@ kd_signer_main(int argc, char **argv)
 	uint8_t *msg = NULL;
 	unsigned char *sig = NULL;
 	size_t siglen;
-	uint32_t hdr[2];
+	struct sig_hdr hdr;
 	ssize_t n;
 	char path[PATH_MAX];
 	enum kr_err rc;
@@ -727,6 +741,7 @@ kd_signer_main(int argc, char **argv)
 	    (rc = ca_store_open(path, &c.store, &err)) != KR_OK ||
 	    (rc = child_key(&c, &err)) != KR_OK)
 		goto fail;
+	c.md = ca_md_for_key(X509_get0_pubkey(c.cert));
 	if ((msg = malloc(SIG_MSG_MAX)) == NULL) {
 		rc = kr_fail(&err, KR_E_NOMEM, "out of memory");
 		goto fail;
@@ -741,8 +756,8 @@ kd_signer_main(int argc, char **argv)
 			child_answer(SIG_FD, KR_E_PARSE, NULL, 0, "short");
 			continue;
 		}
-		memcpy(hdr, msg, sizeof(hdr));
-		if (hdr[0] != SIG_MAGIC) {
+		memcpy(&hdr, msg, sizeof(hdr));
+		if (hdr.magic != SIG_MAGIC) {
 			child_answer(SIG_FD, KR_E_PARSE, NULL, 0, "bad magic");
 			continue;
 		}
@@ -750,7 +765,7 @@ kd_signer_main(int argc, char **argv)
 			child_answer(SIG_FD, KR_OK, NULL, 0, NULL);
 			continue;
 		}
-		rc = child_sign(&c, (int)hdr[1], msg + sizeof(hdr),
+		rc = child_sign(&c, (int)hdr.nid, hdr.id, msg + sizeof(hdr),
 		    (size_t)n - sizeof(hdr), &sig, &siglen, &err);
 		child_answer(SIG_FD, rc, sig, siglen, err.msg);
 		free(sig);
@@ -764,6 +779,7 @@ out:
 	free(msg);
 	if (c.have_tok)
 		cli_token_close(&c.tok);
+	ca_soft_prep_free(c.prep);
 	EVP_PKEY_free(c.soft);
 	X509_free(c.cert);
 	ca_store_close(c.store);

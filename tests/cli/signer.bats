@@ -710,8 +710,8 @@ serving_count() {
 	[ "$(kd_count)" = $((before + 2)) ]
 }
 
-@test "max_connections caps the API's connections, each served by its own thread; an old threads key loads and is said to be unused" {
-	local a b
+@test "max_connections caps the API's connections, each served by its own SCHED_BATCH thread; an old threads key loads and is said to be unused" {
+	local a b kid
 	kd_stop
 	cp "$KD/keyrited.yaml" "$BATS_TEST_TMPDIR/keyrited.yaml.orig"
 	# init writes the key with its default.
@@ -730,6 +730,18 @@ serving_count() {
 	    < <(sleep 6) >/dev/null 2>&1 &
 	b=$!
 	sleep 1.5
+	# Their threads run SCHED_BATCH (docs/signer.md); the main thread,
+	# the store's and the signer processes keep the default policy.
+	run ps -L -o cls=,comm= -p "$KD_PID"
+	echo "$output"
+	[ "$(grep -c '^ *B  *MHD-connection$' <<<"$output")" -eq 2 ]
+	grep -q '^ *B  *MHD-listen$' <<<"$output"
+	grep -q '^ *TS  *store-write$' <<<"$output"
+	grep -q '^ *TS  *store-sync$' <<<"$output"
+	[ "$(head -1 <<<"$output" | awk '{print $1}')" = TS ]
+	for kid in $(pgrep -P "$KD_PID"); do
+		[ "$(ps -o cls= -p "$kid" | tr -d ' ')" = TS ]
+	done
 	# ...and a third gets nothing.
 	run curl -s --max-time 3 --cacert "$W/root.pem" "$KD_API/v1/roots"
 	[ "$status" -ne 0 ] || { echo "a third connection was served"; false; }

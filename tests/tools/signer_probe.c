@@ -26,7 +26,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#define MAGIC 0x6b727331u
+#define MAGIC 0x6b727332u
+
+/* The front's request header (cmd/keyrited/signer.c), then the TBS. */
+struct hdr {
+	uint32_t	magic;
+	uint32_t	nid;
+	int64_t		id;	/* the reservation: 1, the store's first */
+};
 
 static X509 *
 load_int(const char *home)
@@ -95,7 +102,7 @@ int
 main(int argc, char **argv)
 {
 	uint8_t buf[70000], ans[2048];
-	uint32_t hdr[2] = { MAGIC, NID_sha256 };
+	struct hdr hdr = { MAGIC, NID_sha256, 1 };
 	unsigned char *tbs;
 	X509 *in;
 	ssize_t n;
@@ -124,7 +131,7 @@ main(int argc, char **argv)
 		_exit(127);
 	}
 	close(sv[1]);
-	memcpy(buf, hdr, sizeof(hdr));
+	memcpy(buf, &hdr, sizeof(hdr));
 	memcpy(buf + sizeof(hdr), tbs, (size_t)len);
 	if (send(sv[0], buf, sizeof(hdr) + (size_t)len, 0) < 0 ||
 	    (n = recv(sv[0], ans, sizeof(ans) - 1, 0)) <= 0) {

@@ -1465,6 +1465,28 @@ test_lint_tbs_der(void **state)
 	assert_int_equal(pol_lint_tbs(&F.p_server, pi, tbs, (size_t)len,
 	    F.now, &err), KR_E_POLICY);
 	pol_issuer_free(pi);
+
+	/*
+	 * pol_lint_tbs_key: the key already decoded is linted when the
+	 * TBS's key bytes are the ones given (a P-521 key in their place is
+	 * refused, so it was the one looked at), and ignored otherwise.
+	 */
+	assert_int_equal(pol_issuer_new(F.inter, &pi, &err), KR_OK);
+	assert_true((n = i2d_PUBKEY(F.k_leaf, &spki)) > 0);
+	assert_int_equal(pol_lint_tbs_key(&F.p_server, pi, tbs, (size_t)len,
+	    F.k_leaf, spki, (size_t)n, F.now, &err), KR_OK);
+	assert_int_equal(pol_lint_tbs_key(&F.p_server, pi, tbs, (size_t)len,
+	    F.k_p521, spki, (size_t)n, F.now, &err), KR_E_POLICY);
+	assert_non_null(strstr(err.msg, "weak-key: the subject key is on "
+	    "curve secp521r1"));
+	spki[n - 1] ^= 0x01;
+	assert_int_equal(pol_lint_tbs_key(&F.p_server, pi, tbs, (size_t)len,
+	    F.k_p521, spki, (size_t)n, F.now, &err), KR_OK);
+	assert_int_equal(pol_lint_tbs_key(&F.p_server, pi, tbs, (size_t)len,
+	    F.k_p521, spki, (size_t)n - 1, F.now, &err), KR_OK);
+	OPENSSL_free(spki);
+	spki = NULL;
+	pol_issuer_free(pi);
 	OPENSSL_free(tbs);
 
 	/* The fast decoder gives the key d2i_PUBKEY gives, or nothing. */

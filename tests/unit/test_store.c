@@ -389,27 +389,31 @@ test_reserve_commit_get(void **state)
 	assert_null(g.der);
 	ca_store_rec_clear(&g);
 	/* The signer's check: these very bytes, pending, of this serial. */
-	assert_int_equal(ca_store_pending_is(st, KID, "7F3A0102", r.tbs,
+	assert_int_equal(ca_store_pending_is(st, id, KID, "7F3A0102", r.tbs,
 	    r.tbs_len, &err), KR_OK);
-	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", r.tbs,
+	assert_int_equal(ca_store_pending_is(st, id, KID, "7f3a0102", r.tbs,
 	    r.tbs_len - 1, &err), KR_E_POLICY);
 	assert_non_null(strstr(err.msg, "not the pending reservation"));
 	assert_non_null(other = malloc(r.tbs_len));
 	memcpy(other, r.tbs, r.tbs_len);
 	other[r.tbs_len - 1] ^= 1;
-	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", other,
+	assert_int_equal(ca_store_pending_is(st, id, KID, "7f3a0102", other,
 	    r.tbs_len, &err), KR_E_POLICY);
 	free(other);
-	assert_int_equal(ca_store_pending_is(st, KID2, "7f3a0102", r.tbs,
+	assert_int_equal(ca_store_pending_is(st, id, KID2, "7f3a0102", r.tbs,
 	    r.tbs_len, &err), KR_E_NOTFOUND);
-	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0103", r.tbs,
+	assert_int_equal(ca_store_pending_is(st, id, KID, "7f3a0103", r.tbs,
 	    r.tbs_len, &err), KR_E_NOTFOUND);
+	/* The id must be this serial's reservation. */
+	assert_int_equal(ca_store_pending_is(st, id + 1, KID, "7f3a0102",
+	    r.tbs, r.tbs_len, &err), KR_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "not reserved"));
 
 	assert_true(mkcert(f->key, "7f3a0102", NOW, NOW + DAY, KID, &der,
 	    &len));
 	assert_int_equal(ca_store_commit(st, id, der, len, &err), KR_OK);
 	/* Committed: no longer a reservation to sign. */
-	assert_int_equal(ca_store_pending_is(st, KID, "7f3a0102", r.tbs,
+	assert_int_equal(ca_store_pending_is(st, id, KID, "7f3a0102", r.tbs,
 	    r.tbs_len, &err), KR_E_NOTFOUND);
 	ca_store_close(st);
 
