@@ -189,6 +189,27 @@ static const char schema_v2[] =
     ") WITHOUT ROWID;"
     "UPDATE meta SET value = 2 WHERE name = 'schema_version';";
 
+/*
+ * Version 3 changes the certificates' indexes so that issuing one
+ * writes fewer pages (docs/formats-store.md, "Indexes"):
+ *   - one unique index (serial, issuer_kid) serves lookups by serial
+ *     with or without the issuer, where two did;
+ *   - (not_after) serves the tidy, and a partial index of the revoked
+ *     ones the CRL, so committing a reservation (pending -> valid)
+ *     moves no index entry, where (status, not_after) moved one.
+ * In bench/signer.sh this is about a third less written to the log a
+ * certificate.
+ */
+static const char schema_v3[] =
+    "DROP INDEX certs_issuer_serial;"
+    "DROP INDEX certs_serial;"
+    "DROP INDEX certs_status_not_after;"
+    "CREATE UNIQUE INDEX certs_serial_issuer ON certs (serial, issuer_kid);"
+    "CREATE INDEX certs_not_after ON certs (not_after);"
+    "CREATE INDEX certs_revoked ON certs (issuer_kid, not_after)"
+    " WHERE status = 'revoked';"
+    "UPDATE meta SET value = 3 WHERE name = 'schema_version';";
+
 /* The columns of a record, in the order row_to_rec reads them. */
 #define REC_COLS "id, issuer_kid, serial, subject, sans, not_before, " \
     "not_after, provisioner, status, created_at, revoked_at, reason"
@@ -701,6 +722,9 @@ check_schema(struct ca_store *st, struct kr_error *err)
 		rc = db_fail(st, src, err, "cannot read the schema version");
 		goto out;
 	}
+	/* Done with it: an open statement would lock the tables dropped. */
+	sqlite3_finalize(s);
+	s = NULL;
 	/* Version 1 (or a store just made): add ACME's tables. */
 	if (ver == 1 && (src = sqlite3_exec(st->db, schema_v2, NULL, NULL,
 	    NULL)) != SQLITE_OK) {
@@ -710,6 +734,15 @@ check_schema(struct ca_store *st, struct kr_error *err)
 	}
 	if (ver == 1)
 		ver = 2;
+	/* Version 2 (or a store just made): the version 3 indexes. */
+	if (ver == 2 && (src = sqlite3_exec(st->db, schema_v3, NULL, NULL,
+	    NULL)) != SQLITE_OK) {
+		rc = db_fail(st, src, err, "cannot upgrade the schema to "
+		    "version 3");
+		goto out;
+	}
+	if (ver == 2)
+		ver = 3;
 	if (ver > CA_STORE_SCHEMA_VERSION) {
 		rc = kr_fail(err, KR_E_STATE, "%s: schema version %lld was "
 		    "written by a newer keyrite (this one knows %d); upgrade "

@@ -40,7 +40,7 @@
 
 #include "ca.h"
 
-#define CA_STORE_SCHEMA_VERSION	2	/* 2: ACME tables */
+#define CA_STORE_SCHEMA_VERSION	3	/* 2: ACME tables; 3: indexes */
 #define CA_STORE_BUSY_MS	5000	/* wait this long for a writer */
 #define CA_STORE_MAX_BLOB	65536	/* TBS and DER, bytes */
 #define CA_STORE_MAX_TEXT	4096	/* subject, provisioner, jti */

@@ -274,8 +274,10 @@ test_schema_created(void **state)
 	    "WHERE type = 'table' AND name IN ('meta', 'serials', 'certs', "
 	    "'jtis')"), 4);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
-	    "WHERE type = 'index' AND name IN ('certs_issuer_serial', "
-	    "'certs_serial', 'certs_status_not_after', 'jtis_exp')"), 4);
+	    "WHERE type = 'index' AND name IN ('certs_serial_issuer', "
+	    "'certs_not_after', 'certs_revoked', 'jtis_exp')"), 4);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'index' AND tbl_name = 'certs'"), 3);
 	/* Real columns, not a blob of JSON. */
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM "
 	    "pragma_table_info('certs') WHERE name IN ('issuer_kid', 'serial', "
@@ -291,9 +293,17 @@ test_schema_created(void **state)
 	ca_store_close(st);
 }
 
+/* Back to the indexes of schema versions 1 and 2. */
+#define OLD_INDEXES "DROP INDEX certs_serial_issuer; "			\
+	"DROP INDEX certs_not_after; DROP INDEX certs_revoked; "	\
+	"CREATE UNIQUE INDEX certs_issuer_serial ON certs (issuer_kid, "	\
+	"serial); CREATE INDEX certs_serial ON certs (serial); "	\
+	"CREATE INDEX certs_status_not_after ON certs (status, "	\
+	"not_after); "
+
 /*
  * A version 1 store (as keyrite before ACME made it) is upgraded to
- * version 2 when opened: the ACME tables appear, the certificates stay.
+ * version 3 when opened: the ACME tables appear, the certificates stay.
  */
 static void
 test_upgrade_v1(void **state)
@@ -308,7 +318,8 @@ test_upgrade_v1(void **state)
 	issue(f, st, KID, "0b", NOW, NOW + DAY);
 	ca_store_close(st);
 	db = raw_open(f->path);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE acme_challs; "
+	assert_int_equal(sqlite3_exec(db, OLD_INDEXES
+	    "DROP TABLE acme_challs; "
 	    "DROP TABLE acme_authzs; DROP TABLE acme_orders; "
 	    "DROP TABLE acme_accounts; DROP TABLE acme_nonces; "
 	    "DROP TABLE acme_eab; UPDATE meta SET value = 1 WHERE "
@@ -316,12 +327,61 @@ test_upgrade_v1(void **state)
 	sqlite3_close(db);
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
 	assert_int_equal(ca_store_info(st, &info, &err), KR_OK);
-	assert_int_equal(info.schema_version, 2);
+	assert_int_equal(info.schema_version, CA_STORE_SCHEMA_VERSION);
 	assert_int_equal(info.valid, 1);
 	ca_store_close(st);
 	db = raw_open(f->path);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE type = 'table' AND name LIKE 'acme_%'"), 6);
+	sqlite3_close(db);
+}
+
+/*
+ * A version 2 store (with version 1's indexes) is upgraded to version 3
+ * when opened: the certificates keep, and are found, revoked and listed
+ * for the CRL through the new indexes.
+ */
+static void
+test_upgrade_v2(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store *st = NULL;
+	struct ca_store_info info;
+	struct ca_store_rec g;
+	struct ca_revoked *rev = NULL;
+	struct kr_error err;
+	size_t n = 0;
+	sqlite3 *db;
+
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	issue(f, st, KID, "0b", NOW, NOW + DAY);
+	issue(f, st, KID, "0c", NOW, NOW + DAY);
+	ca_store_close(st);
+	db = raw_open(f->path);
+	assert_int_equal(sqlite3_exec(db, OLD_INDEXES "UPDATE meta SET "
+	    "value = 2 WHERE name = 'schema_version'", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	assert_int_equal(ca_store_info(st, &info, &err), KR_OK);
+	assert_int_equal(info.schema_version, 3);
+	assert_int_equal(info.valid, 2);
+	assert_int_equal(ca_store_get(st, NULL, "0c", &g, &err), KR_OK);
+	ca_store_rec_clear(&g);
+	assert_int_equal(ca_store_revoke(st, KID, "0b", 1, NOW + 5, &err),
+	    KR_OK);
+	assert_int_equal(ca_store_revoked_for_crl(st, KID, NOW + 10, 3600,
+	    &rev, &n, &err), KR_OK);
+	assert_int_equal(n, 1);
+	ca_revoked_free(rev, n);
+	ca_store_close(st);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'index' AND name IN ('certs_issuer_serial', "
+	    "'certs_serial', 'certs_status_not_after')"), 0);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'index' AND name IN ('certs_serial_issuer', "
+	    "'certs_not_after', 'certs_revoked')"), 3);
 	sqlite3_close(db);
 }
 
@@ -338,7 +398,7 @@ test_open_refuses(void **state)
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
 	ca_store_close(st);
 	db = raw_open(f->path);
-	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 3 WHERE "
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 4 WHERE "
 	    "name = 'schema_version'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(ca_store_open(f->path, &st, &err), KR_E_STATE);
@@ -1664,6 +1724,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema_created, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup,
 		    teardown),
