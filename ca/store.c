@@ -34,6 +34,7 @@
 #include "../common/der.h"
 #include "../common/file.h"
 #include "store.h"
+#include "walbuf.h"
 
 /* 'KRST' in the database header, so a foreign database is refused. */
 #define ST_APPLICATION_ID	1263686484
@@ -773,8 +774,9 @@ out:
  * open.  trusted_schema=OFF keeps a tampered schema from calling
  * functions with side effects.
  */
-enum kr_err
-ca_store_open(const char *path, struct ca_store **out, struct kr_error *err)
+static enum kr_err
+store_open(const char *path, const char *vfs, struct ca_store **out,
+    struct kr_error *err)
 {
 	struct ca_store *st = NULL;
 	char mode[16];
@@ -792,7 +794,7 @@ ca_store_open(const char *path, struct ca_store **out, struct kr_error *err)
 		goto out;
 	}
 	src = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE, NULL);
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE, vfs);
 	if (src != SQLITE_OK) {
 		rc = st->db != NULL ? db_fail(st, src, err, "cannot open") :
 		    kr_fail(err, KR_E_NOMEM, "%s: out of memory", path);
@@ -835,6 +837,12 @@ ca_store_open(const char *path, struct ca_store **out, struct kr_error *err)
 out:
 	ca_store_close(st);
 	return rc;
+}
+
+enum kr_err
+ca_store_open(const char *path, struct ca_store **out, struct kr_error *err)
+{
+	return store_open(path, NULL, out, err);
 }
 
 /* Close the store; safe on NULL.  Every change was committed already. */
@@ -2181,7 +2189,12 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	g->sync_tail = &g->sync_head;
 	atomic_init(&g->ckpt_frames, GROUP_CKPT_FRAMES);
 	atomic_init(&g->linger_us, GROUP_LINGER_US);
-	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
+	/*
+	 * The writer's connection gathers each transaction's log frames
+	 * into one write (ca/walbuf.c); should the VFS not register, it
+	 * writes them as SQLite does.
+	 */
+	if ((rc = store_open(path, kr_walbuf_vfs(), &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
 	}
@@ -2628,6 +2641,17 @@ long long
 ca_store_group_commits(struct ca_store_group *g)
 {
 	return atomic_load(&g->commits);
+}
+
+unsigned long
+ca_store_group_log_writes(struct ca_store_group *g)
+{
+	sqlite3_file *f = NULL;
+
+	if (sqlite3_file_control(g->st->db, "main",
+	    SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK)
+		return 0;
+	return kr_walbuf_writes(f);
 }
 
 void

@@ -1229,6 +1229,50 @@ test_group_linger(void **state)
 	ca_store_group_close(g);
 }
 
+/*
+ * The writer's log: one write a transaction (ca/walbuf.c), not two a
+ * frame, and every transaction reads back from another connection.
+ */
+static void
+test_group_log_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct ca_store_group *g = NULL;
+	struct ca_store *st = NULL;
+	struct ca_store_rec r, got;
+	struct kr_error err;
+	char serial[8];
+	unsigned long w0, w1;
+	long long c0;
+	int64_t id;
+	int i;
+
+	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
+	w0 = ca_store_group_log_writes(g);
+	c0 = ca_store_group_commits(g);
+	for (i = 0; i < 10; i++) {
+		snprintf(serial, sizeof(serial), "6c%02d", i);
+		r = mkrec(KID, serial, NOW, NOW + DAY);
+		assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
+		    KR_OK);
+	}
+	w1 = ca_store_group_log_writes(g);
+	/* Ten transactions of several frames each (each call its own). */
+	assert_int_equal(ca_store_group_commits(g) - c0, 10);
+	assert_true(w1 - w0 >= 10);
+	assert_true(w1 - w0 <= 20);
+	ca_store_group_close(g);
+	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
+	for (i = 0; i < 10; i++) {
+		snprintf(serial, sizeof(serial), "6c%02d", i);
+		assert_int_equal(ca_store_get(st, KID, serial, &got, &err),
+		    KR_OK);
+		assert_int_equal(got.status, CA_STORE_PENDING);
+		ca_store_rec_clear(&got);
+	}
+	ca_store_close(st);
+}
+
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1752,6 +1796,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_announce, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_log_writes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_linger, setup,
 		    teardown),
