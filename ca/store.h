@@ -109,6 +109,15 @@ void		 ca_store_recs_free(struct ca_store_rec *, size_t n);
  */
 enum kr_err	 ca_store_open(const char *path, struct ca_store **out,
 		     struct kr_error *err);
+/*
+ * ca_store_open for a process that must not change the schema (the
+ * signer processes): a store of an older schema version is refused
+ * (KR_E_STATE, *older set to its version; 0 otherwise) instead of
+ * upgraded.  An empty file is still given the whole schema.
+ */
+enum kr_err	 ca_store_open_current(const char *path,
+		     struct ca_store **out, int64_t *older,
+		     struct kr_error *err);
 void		 ca_store_close(struct ca_store *);
 
 /*

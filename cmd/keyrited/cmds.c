@@ -1036,6 +1036,26 @@ static const struct cli_cmd serve_cmd = {
 	serve_opts,
 };
 
+/*
+ * serve -n: the store opens, and is left as it is; *older is its schema
+ * version when that is older than this keyrited's (which serve would
+ * upgrade), else 0.
+ */
+static enum kr_err
+serve_check_store(struct kd_ca *ca, int64_t *older, struct kr_error *err)
+{
+	struct ca_store *st = NULL;
+	char path[PATH_MAX];
+	enum kr_err rc;
+
+	*older = 0;
+	if ((rc = kd_path(ca->cfg.home, KD_STORE, path, err)) != KR_OK)
+		return rc;
+	rc = ca_store_open_current(path, &st, older, err);
+	ca_store_close(st);
+	return rc == KR_E_STATE && *older > 0 ? KR_OK : rc;
+}
+
 int
 kd_cmd_serve(int argc, char **argv)
 {
@@ -1044,6 +1064,7 @@ kd_cmd_serve(int argc, char **argv)
 	struct kr_error err = { 0 };
 	const char *note;
 	char host[256], nbuf[200];
+	int64_t older = 0;
 	int i, port, status;
 
 	/* -n is the short form of --check, as nginx -t / sshd -t. */
@@ -1064,19 +1085,24 @@ kd_cmd_serve(int argc, char **argv)
 		return cli_report(serve_cmd.name, &err);
 	}
 	if (a.check) {
-		ca.cfg.signers = 1;
-		if (kd_signer_start(&ca.cfg, &ca.signers, &err) != KR_OK) {
+		if (kd_signer_check(&ca.cfg, &err) != KR_OK ||
+		    serve_check_store(&ca, &older, &err) != KR_OK) {
 			kd_ca_free(&ca);
 			kd_args_free(&a);
 			return cli_report(serve_cmd.name, &err);
 		}
-		kd_signer_stop(ca.signers);
 		printf("%s/%s: OK (intermediate %s, %zu provisioner(s), "
 		    "profile %s, key loads and matches)\n", a.home, KD_CONFIG,
 		    ca.cfg.subject, ca.nprovs, ca.profile.name);
 		if ((note = kd_config_note(&ca.cfg, nbuf, sizeof(nbuf))) !=
 		    NULL)
 			printf("%s/%s: note: %s\n", a.home, KD_CONFIG, note);
+		if (older > 0)
+			printf("%s/%s: note: schema version %lld; keyrited "
+			    "serve upgrades it to %d when it starts (a backup "
+			    "first: docs/formats-store.md)\n", a.home,
+			    KD_STORE, (long long)older,
+			    CA_STORE_SCHEMA_VERSION);
 		kd_ca_free(&ca);
 		kd_args_free(&a);
 		return 0;

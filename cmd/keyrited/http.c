@@ -1206,7 +1206,9 @@ start_api(struct srv *s)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->ca->cfg.max_connections,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_END);
-	(void)pthread_setschedparam(pthread_self(), pol0, &sp0);
+	if (pthread_setschedparam(pthread_self(), pol0, &sp0) != 0)
+		fprintf(stderr, "keyrited: cannot restore the main thread's "
+		    "scheduling policy (%d); it stays SCHED_BATCH\n", pol0);
 	return d;
 }
 

@@ -121,6 +121,12 @@ struct kd_signers;
 enum kr_err	 kd_signer_start(const struct kd_config *c,
 		     struct kd_signers **out, struct kr_error *err);
 void		 kd_signer_stop(struct kd_signers *);
+/*
+ * For serve -n: one child loads the key, checks it is the installed
+ * intermediate's and answers a ping, without opening the store.
+ */
+enum kr_err	 kd_signer_check(const struct kd_config *c,
+		     struct kr_error *err);
 /* Respawn children that died; called from the main thread only. */
 void		 kd_signer_tend(struct kd_signers *);
 /* How many children answer (a ping round trip). */

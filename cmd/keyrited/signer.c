@@ -74,6 +74,7 @@ struct kd_signers {
 	int		 n;
 	struct signer	 s[KD_SIGNERS_MAX];
 	int		 stopping;
+	int		 check;		/* children for serve -n */
 };
 
 /* fork+exec one signer with its end of a fresh socketpair on fd 3. */
@@ -97,7 +98,7 @@ spawn(struct kd_signers *p, struct signer *s, struct kr_error *err)
 		if (dup2(sv[1], SIG_FD) != SIG_FD)
 			_exit(127);
 		execl(p->exe, "keyrited", "_signer", "--home", p->home,
-		    (char *)NULL);
+		    p->check ? "--check" : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -262,8 +263,8 @@ out:
 	return rc;
 }
 
-enum kr_err
-kd_signer_start(const struct kd_config *c, struct kd_signers **out,
+static enum kr_err
+signers_start(const struct kd_config *c, int check, struct kd_signers **out,
     struct kr_error *err)
 {
 	struct kd_signers *p;
@@ -274,6 +275,7 @@ kd_signer_start(const struct kd_config *c, struct kd_signers **out,
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
+	p->check = check;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	snprintf(p->home, sizeof(p->home), "%s", c->home);
@@ -304,6 +306,27 @@ kd_signer_start(const struct kd_config *c, struct kd_signers **out,
 		}
 	}
 	*out = p;
+	return KR_OK;
+}
+
+enum kr_err
+kd_signer_start(const struct kd_config *c, struct kd_signers **out,
+    struct kr_error *err)
+{
+	return signers_start(c, 0, out, err);
+}
+
+enum kr_err
+kd_signer_check(const struct kd_config *c, struct kr_error *err)
+{
+	struct kd_config one = *c;
+	struct kd_signers *p;
+	enum kr_err rc;
+
+	one.signers = 1;
+	if ((rc = signers_start(&one, 1, &p, err)) != KR_OK)
+		return rc;
+	kd_signer_stop(p);
 	return KR_OK;
 }
 
@@ -642,6 +665,11 @@ child_check(struct child *c, int64_t id, const uint8_t *tbs, size_t len,
 		return kr_fail(err, KR_E_PARSE, "bad serial");
 	}
 	ASN1_INTEGER_free(ai);
+	if (c->store == NULL) {
+		free(serial);
+		return kr_fail(err, KR_E_STATE, "a configuration check signs "
+		    "no certificate");
+	}
 	rc = id > 0 ? ca_store_pending_is(c->store, id, c->kid, serial, tbs,
 	    len, err) : kr_fail(err, KR_E_NOTFOUND, "serial %s is not "
 	    "reserved (the request names no reservation)", serial);
@@ -714,6 +742,7 @@ kd_signer_main(int argc, char **argv)
 	unsigned char *sig = NULL;
 	size_t siglen;
 	struct sig_hdr hdr;
+	int64_t older;
 	ssize_t n;
 	char path[PATH_MAX];
 	enum kr_err rc;
@@ -723,7 +752,8 @@ kd_signer_main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);	/* the front decides when we stop */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if (argc != 3 || strcmp(argv[1], "--home") != 0) {
+	if ((argc != 3 && argc != 4) || strcmp(argv[1], "--home") != 0 ||
+	    (argc == 4 && strcmp(argv[3], "--check") != 0)) {
 		fprintf(stderr, "keyrited _signer is started by keyrited "
 		    "serve, not by hand\n");
 		return EXIT_USAGE;
@@ -737,9 +767,16 @@ kd_signer_main(int argc, char **argv)
 		    "subjectKeyIdentifier");
 		goto fail;
 	}
-	if ((rc = kd_path(argv[2], KD_STORE, path, &err)) != KR_OK ||
-	    (rc = ca_store_open(path, &c.store, &err)) != KR_OK ||
-	    (rc = child_key(&c, &err)) != KR_OK)
+	/*
+	 * The front opened (and upgraded) the store before it started us:
+	 * a signer never changes the schema.  With --check (serve -n) the
+	 * key is loaded and nothing is signed, so the store is left alone.
+	 */
+	if (argc == 3 && ((rc = kd_path(argv[2], KD_STORE, path, &err)) !=
+	    KR_OK || (rc = ca_store_open_current(path, &c.store, &older,
+	    &err)) != KR_OK))
+		goto fail;
+	if ((rc = child_key(&c, &err)) != KR_OK)
 		goto fail;
 	c.md = ca_md_for_key(X509_get0_pubkey(c.cert));
 	if ((msg = malloc(SIG_MSG_MAX)) == NULL) {

@@ -518,6 +518,33 @@ sign_refused() {
 	[[ "$output" == *"keyrited.yaml:"* ]]
 }
 
+@test "serve -n leaves a store of an older schema as it is and says serve upgrades it; keyrited certs upgrades it" {
+	kd_stop
+	cp -a "$KD" kdold
+	# Back to version 2's indexes, as a keyrite before version 3 left it.
+	sqlite3 kdold/store.db "DROP INDEX certs_serial_issuer;
+	    DROP INDEX certs_not_after; DROP INDEX certs_revoked;
+	    DROP INDEX certs_unsettled;
+	    CREATE UNIQUE INDEX certs_issuer_serial ON certs (issuer_kid, serial);
+	    CREATE INDEX certs_serial ON certs (serial);
+	    CREATE INDEX certs_status_not_after ON certs (status, not_after);
+	    UPDATE meta SET value = 2 WHERE name = 'schema_version';"
+	run keyrited serve -n --home kdold
+	expect 0 "OK"
+	[[ "$output" == *"store.db: note: schema version 2; keyrited serve upgrades it to 3"* ]]
+	[ "$(sqlite3 kdold/store.db "SELECT value FROM meta WHERE name = 'schema_version'")" = 2 ]
+	[ "$(sqlite3 kdold/store.db "SELECT count(*) FROM sqlite_schema WHERE name = 'certs_serial'")" = 1 ]
+	# Any command that opens it in the front upgrades it, certificates kept.
+	n=$(sqlite3 kdold/store.db "SELECT count(*) FROM certs")
+	run keyrited certs --home kdold
+	expect 0 ""
+	[ "$(sqlite3 kdold/store.db "SELECT value FROM meta WHERE name = 'schema_version'")" = 3 ]
+	[ "$(sqlite3 kdold/store.db "SELECT count(*) FROM certs")" = "$n" ]
+	run keyrited serve -n --home kdold
+	expect 0 "OK"
+	[[ "$output" != *"schema version"* ]]
+}
+
 @test "the CRL is reissued on schedule; an expired certificate renews no more (401 cert_expired) and is tidied on schedule" {
 	local n1 n2 serial i before
 	kd_stop

@@ -1034,6 +1034,26 @@ leaf_der_case(struct world *w, X509 *ic, const struct ca_leaf_tmpl *t,
 	X509_free(tbs);
 }
 
+/* s (a prepared signer over k) signs with md a message k verifies. */
+static void
+prep_sign_check(const struct ca_signer *s, EVP_PKEY *k, const EVP_MD *md)
+{
+	static const unsigned char msg[] = "a TBS, as far as this goes";
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct kr_error err;
+	EVP_MD_CTX *mc;
+
+	expect_ok(s->sign(s->arg, md, msg, sizeof(msg), &sig, &siglen, &err),
+	    &err);
+	assert_non_null(mc = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestVerifyInit(mc, NULL, md, NULL, k), 1);
+	assert_int_equal(EVP_DigestVerify(mc, sig, siglen, msg, sizeof(msg)),
+	    1);
+	EVP_MD_CTX_free(mc);
+	free(sig);
+}
+
 static void
 test_leaf_der_matches_leaf_build(void **state)
 {
@@ -1045,6 +1065,7 @@ test_leaf_der_matches_leaf_build(void **state)
 	struct ca_leaf_tmpl *t = NULL;
 	struct ca_leaf_der_req dr;
 	struct pol_issuer *pi = NULL;
+	struct ca_soft_prep *prep = NULL;
 	struct ca_signer s;
 	struct kr_error err;
 	X509_REQ *icsr = make_csr(w->int_key, "CN=Lab CA", NULL);
@@ -1109,6 +1130,25 @@ test_leaf_der_matches_leaf_build(void **state)
 	assert_int_equal(ca_leaf_sign(t, &s, got, gotlen, &der, &derlen,
 	    &err), KR_E_VERIFY);
 	assert_null(der);
+	/*
+	 * A signer that claims the template's own key object but signs
+	 * with another: the check through the template's prepared context
+	 * refuses the signature.
+	 */
+	s.pub = w->int_key;
+	assert_int_equal(ca_leaf_sign(t, &s, got, gotlen, &der, &derlen,
+	    &err), KR_E_VERIFY);
+	assert_non_null(strstr(err.msg, "does not verify"));
+	assert_null(der);
+	/* The prepared signer signs what verifies, for its digest or not. */
+	expect_ok(ca_signer_soft_prep(&s, w->int_key, &prep, &err), &err);
+	expect_ok(ca_leaf_sign(t, &s, got, gotlen, &der, &derlen, &err),
+	    &err);
+	free(der);
+	der = NULL;
+	prep_sign_check(&s, w->int_key, EVP_sha256());
+	prep_sign_check(&s, w->int_key, EVP_sha384());
+	ca_soft_prep_free(prep);
 	free(got);
 	pol_issuer_free(pi);
 	ca_leaf_tmpl_free(t);
