@@ -71,12 +71,16 @@ soft_sign_ctx(EVP_MD_CTX *ctx, const unsigned char *msg, size_t len,
 	return KR_OK;
 }
 
-/* struct ca_signer.sign over a software EVP_PKEY passed as arg. */
+/*
+ * Sign msg with pkey and md through a context that tmpl (when not NULL:
+ * EVP_DigestSignInit'd for pkey and md already) is copied into, or
+ * that is set up here.
+ */
 static enum kr_err
-soft_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
-    unsigned char **sig, size_t *siglen, struct kr_error *err)
+soft_sign_with(EVP_PKEY *pkey, const EVP_MD *md, const EVP_MD_CTX *tmpl,
+    const unsigned char *msg, size_t len, unsigned char **sig,
+    size_t *siglen, struct kr_error *err)
 {
-	EVP_PKEY *pkey = arg;
 	EVP_MD_CTX *ctx = NULL;
 	enum kr_err rc;
 
@@ -84,13 +88,22 @@ soft_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
 	*siglen = 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return kr_fail(err, KR_E_NOMEM, "out of memory");
-	if (EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) != 1)
+	if ((tmpl != NULL ? EVP_MD_CTX_copy_ex(ctx, tmpl) :
+	    EVP_DigestSignInit(ctx, NULL, md, NULL, pkey)) != 1)
 		rc = kr_fail_ossl(err, KR_E_CRYPTO,
 		    "software signature failed");
 	else
 		rc = soft_sign_ctx(ctx, msg, len, sig, siglen, err);
 	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+/* struct ca_signer.sign over a software EVP_PKEY passed as arg. */
+static enum kr_err
+soft_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
+    unsigned char **sig, size_t *siglen, struct kr_error *err)
+{
+	return soft_sign_with(arg, md, NULL, msg, len, sig, siglen, err);
 }
 
 /*
@@ -117,22 +130,9 @@ prep_sign(void *arg, const EVP_MD *md, const unsigned char *msg, size_t len,
     unsigned char **sig, size_t *siglen, struct kr_error *err)
 {
 	struct ca_soft_prep *p = arg;
-	EVP_MD_CTX *ctx;
-	enum kr_err rc;
 
-	if (md != p->md)
-		return soft_sign(p->pkey, md, msg, len, sig, siglen, err);
-	*sig = NULL;
-	*siglen = 0;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return kr_fail(err, KR_E_NOMEM, "out of memory");
-	if (EVP_MD_CTX_copy_ex(ctx, p->tmpl) != 1)
-		rc = kr_fail_ossl(err, KR_E_CRYPTO,
-		    "software signature failed");
-	else
-		rc = soft_sign_ctx(ctx, msg, len, sig, siglen, err);
-	EVP_MD_CTX_free(ctx);
-	return rc;
+	return soft_sign_with(p->pkey, md, md == p->md ? p->tmpl : NULL, msg,
+	    len, sig, siglen, err);
 }
 
 enum kr_err
