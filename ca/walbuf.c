@@ -34,6 +34,12 @@
 
 #define WB_CAP		(1u << 20)	/* held at most; beyond, written */
 #define WB_FRAME_HDR	24		/* a log frame's header */
+/*
+ * The most handed to the unix VFS's xWrite at once: it masks the size
+ * of each pwrite with 0x1ffff, so a larger write is cut short (and one
+ * of 128 KiB writes nothing: SQLITE_FULL).
+ */
+#define WB_CHUNK	0x1f000
 
 struct wb_file {
 	sqlite3_file	 base;
@@ -63,15 +69,19 @@ real_write(struct wb_file *p, const void *b, int amt, sqlite3_int64 off)
 	return p->real->pMethods->xWrite(p->real, b, amt, off);
 }
 
-/* Write out what is held. */
+/* Write out what is held, in pieces the unix VFS writes whole. */
 static int
 wb_flush(struct wb_file *p)
 {
-	int rc;
+	size_t done = 0, n;
+	int rc = SQLITE_OK;
 
-	if (p->len == 0)
-		return SQLITE_OK;
-	rc = real_write(p, p->buf, (int)p->len, p->off);
+	while (done < p->len && rc == SQLITE_OK) {
+		n = p->len - done < WB_CHUNK ? p->len - done : WB_CHUNK;
+		rc = real_write(p, p->buf + done, (int)n,
+		    p->off + (sqlite3_int64)done);
+		done += n;
+	}
 	p->len = 0;
 	return rc;
 }
@@ -114,7 +124,7 @@ wb_hold(struct wb_file *p, const void *b, int amt, sqlite3_int64 off)
 	    p->len + (size_t)amt > WB_CAP))
 		if ((rc = wb_flush(p)) != SQLITE_OK)
 			return rc;
-	if ((size_t)amt > WB_CAP)
+	if ((size_t)amt > WB_CHUNK)
 		return real_write(p, b, amt, off);
 	if (p->len == 0)
 		p->off = off;
