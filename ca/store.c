@@ -34,7 +34,6 @@
 #include "../common/der.h"
 #include "../common/file.h"
 #include "store.h"
-#include "walbuf.h"
 
 /* 'KRST' in the database header, so a foreign database is refused. */
 #define ST_APPLICATION_ID	1263686484
@@ -800,7 +799,7 @@ out:
  * functions with side effects.
  */
 static enum kr_err
-store_open(const char *path, const char *vfs, int upgrade, int64_t *older,
+store_open(const char *path, int upgrade, int64_t *older,
     struct ca_store **out, struct kr_error *err)
 {
 	struct ca_store *st = NULL;
@@ -819,7 +818,7 @@ store_open(const char *path, const char *vfs, int upgrade, int64_t *older,
 		goto out;
 	}
 	src = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE, vfs);
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_EXRESCODE, NULL);
 	if (src != SQLITE_OK) {
 		rc = st->db != NULL ? db_fail(st, src, err, "cannot open") :
 		    kr_fail(err, KR_E_NOMEM, "%s: out of memory", path);
@@ -869,7 +868,7 @@ ca_store_open(const char *path, struct ca_store **out, struct kr_error *err)
 {
 	int64_t older = 0;
 
-	return store_open(path, NULL, 1, &older, out, err);
+	return store_open(path, 1, &older, out, err);
 }
 
 enum kr_err
@@ -877,7 +876,7 @@ ca_store_open_current(const char *path, struct ca_store **out,
     int64_t *older, struct kr_error *err)
 {
 	*older = 0;
-	return store_open(path, NULL, 0, older, out, err);
+	return store_open(path, 0, older, out, err);
 }
 
 /* Close the store; safe on NULL.  Every change was committed already. */
@@ -2205,7 +2204,6 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 {
 	struct ca_store_group *g;
 	pthread_condattr_t ca;
-	int64_t older = 0;
 	enum kr_err rc;
 
 	*out = NULL;
@@ -2216,13 +2214,7 @@ ca_store_group_open(const char *path, struct ca_store_group **out,
 	g->sync_tail = &g->sync_head;
 	atomic_init(&g->ckpt_frames, GROUP_CKPT_FRAMES);
 	atomic_init(&g->linger_us, GROUP_LINGER_US);
-	/*
-	 * The writer's connection gathers each transaction's log frames
-	 * into one write (ca/walbuf.c); should the VFS not register, it
-	 * writes them as SQLite does.
-	 */
-	if ((rc = store_open(path, kr_walbuf_vfs(), 1, &older, &g->st,
-	    err)) != KR_OK) {
+	if ((rc = ca_store_open(path, &g->st, err)) != KR_OK) {
 		free(g);
 		return rc;
 	}
@@ -2669,17 +2661,6 @@ long long
 ca_store_group_commits(struct ca_store_group *g)
 {
 	return atomic_load(&g->commits);
-}
-
-unsigned long
-ca_store_group_log_writes(struct ca_store_group *g)
-{
-	sqlite3_file *f = NULL;
-
-	if (sqlite3_file_control(g->st->db, "main",
-	    SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK)
-		return 0;
-	return kr_walbuf_writes(f);
 }
 
 void

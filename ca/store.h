@@ -332,11 +332,6 @@ int		 ca_store_group_announced(struct ca_store_group *);
 void		 ca_store_group_linger(struct ca_store_group *, int us);
 long long	 ca_store_group_commits(struct ca_store_group *);
 /*
- * For tests: the writes the group's connection has made to the log
- * file (ca/walbuf.c gathers a transaction's frames into one).
- */
-unsigned long	 ca_store_group_log_writes(struct ca_store_group *);
-/*
  * WAL frames between two checkpoint rounds (default 8192, about 33 MB);
  * for tests, which show on a small log that it starts over.
  */

@@ -43,7 +43,6 @@
 #include <sqlite3.h>
 
 #include "ca/store.h"
-#include "ca/walbuf.h"
 
 #define NOW	1767225600	/* 2026-01-01T00:00:00Z */
 #define DAY	86400
@@ -1232,156 +1231,6 @@ test_group_linger(void **state)
 	ca_store_group_close(g);
 }
 
-/* A reservation of a large TBS, announced, in a group with others. */
-struct bigres {
-	struct ca_store_group	*g;
-	pthread_barrier_t	*bar;
-	char			 serial[8];
-	enum kr_err		 rc;
-};
-
-static void *
-bigres_run(void *arg)
-{
-	static uint8_t tbs[60000];
-	struct bigres *b = arg;
-	struct ca_store_rec r = mkrec(KID, b->serial, NOW, NOW + DAY);
-	struct kr_error err;
-	int64_t id;
-
-	tbs[0] = 0x30;
-	r.tbs = tbs;
-	r.tbs_len = sizeof(tbs);
-	ca_store_group_busy(b->g, 1);
-	pthread_barrier_wait(b->bar);
-	b->rc = ca_store_group_reserve(b->g, &r, NOW, &id, &err);
-	return NULL;
-}
-
-/*
- * The writer's log: one write a transaction (ca/walbuf.c), not two a
- * frame, and every transaction reads back from another connection.
- */
-static void
-test_group_log_writes(void **state)
-{
-	struct fixture *f = *state;
-	struct ca_store_group *g = NULL;
-	struct ca_store *st = NULL;
-	struct ca_store_rec r, got;
-	struct kr_error err;
-	struct bigres big[4];
-	pthread_barrier_t bar;
-	pthread_t t[4];
-	char serial[8];
-	unsigned long w0, w1;
-	long long c0;
-	int64_t id;
-	int i;
-
-	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
-	w0 = ca_store_group_log_writes(g);
-	c0 = ca_store_group_commits(g);
-	for (i = 0; i < 10; i++) {
-		snprintf(serial, sizeof(serial), "6c%02d", i);
-		r = mkrec(KID, serial, NOW, NOW + DAY);
-		assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
-		    KR_OK);
-	}
-	w1 = ca_store_group_log_writes(g);
-	/* Ten transactions of several frames each (each call its own). */
-	assert_int_equal(ca_store_group_commits(g) - c0, 10);
-	assert_true(w1 - w0 >= 10);
-	assert_true(w1 - w0 <= 20);
-	/* Four reservations of 60 KB in one group: about 250 KB of log. */
-	ca_store_group_linger(g, 5 * 1000 * 1000);
-	assert_int_equal(pthread_barrier_init(&bar, NULL, 4), 0);
-	for (i = 0; i < 4; i++) {
-		big[i].g = g;
-		big[i].bar = &bar;
-		snprintf(big[i].serial, sizeof(big[i].serial), "6d%02d", i);
-		assert_int_equal(pthread_create(&t[i], NULL, bigres_run,
-		    &big[i]), 0);
-	}
-	for (i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		assert_int_equal(big[i].rc, KR_OK);
-	}
-	pthread_barrier_destroy(&bar);
-	/* One group, or now and then two (the linger is a heuristic). */
-	assert_true(ca_store_group_commits(g) - c0 >= 11);
-	assert_true(ca_store_group_commits(g) - c0 <= 12);
-	assert_true(ca_store_group_log_writes(g) - w1 >= 2);
-	assert_true(ca_store_group_log_writes(g) - w1 <= 4);
-	ca_store_group_close(g);
-	assert_int_equal(ca_store_open(f->path, &st, &err), KR_OK);
-	for (i = 0; i < 10; i++) {
-		snprintf(serial, sizeof(serial), "6c%02d", i);
-		assert_int_equal(ca_store_get(st, KID, serial, &got, &err),
-		    KR_OK);
-		assert_int_equal(got.status, CA_STORE_PENDING);
-		ca_store_rec_clear(&got);
-	}
-	for (i = 0; i < 4; i++) {
-		assert_int_equal(ca_store_get(st, KID, big[i].serial, &got,
-		    &err), KR_OK);
-		assert_int_equal(got.tbs_len, 60000);
-		ca_store_rec_clear(&got);
-	}
-	ca_store_close(st);
-}
-
-/*
- * The VFS on its own: a transaction of about 300 KB of log frames (more
- * than the 0x1ffff bytes the unix VFS writes in one call) commits and
- * reads back from a connection without it, as do small ones after it.
- */
-static void
-test_walbuf_large(void **state)
-{
-	struct fixture *f = *state;
-	sqlite3 *w, *r;
-	sqlite3_stmt *s;
-	static uint8_t blob[100000];
-	int i;
-
-	memset(blob, 0xa5, sizeof(blob));
-	assert_non_null(kr_walbuf_vfs());
-	assert_int_equal(sqlite3_open_v2(f->path, &w, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, KR_WALBUF_VFS), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(w, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL; CREATE TABLE t (k, v)", NULL, NULL,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(w, "INSERT INTO t VALUES (?1, ?2)",
-	    -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(w, "BEGIN", NULL, NULL, NULL),
-	    SQLITE_OK);
-	for (i = 0; i < 3; i++) {
-		sqlite3_bind_int(s, 1, i);
-		sqlite3_bind_blob(s, 2, blob, sizeof(blob), SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-		sqlite3_reset(s);
-	}
-	assert_int_equal(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	for (i = 3; i < 6; i++) {
-		sqlite3_bind_int(s, 1, i);
-		sqlite3_bind_blob(s, 2, blob, 10, SQLITE_STATIC);
-		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-		sqlite3_reset(s);
-	}
-	sqlite3_finalize(s);
-	assert_int_equal(sqlite3_open_v2(f->path, &r, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	assert_int_equal(raw_int(r, "SELECT count(*) FROM t"), 6);
-	assert_int_equal(raw_int(r, "SELECT sum(length(v)) FROM t"),
-	    3 * (int)sizeof(blob) + 30);
-	assert_int_equal(raw_int(r, "SELECT count(*) FROM t WHERE k < 3 AND "
-	    "v = zeroblob(100000)"), 0);
-	sqlite3_close(r);
-	sqlite3_close(w);
-}
-
 static void
 test_group_reserve_jti(void **state)
 {
@@ -1908,10 +1757,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_sync_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_announce, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_group_log_writes, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_walbuf_large, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_linger, setup,
 		    teardown),
