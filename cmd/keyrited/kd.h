@@ -133,7 +133,7 @@ void		 kd_signer_tend(struct kd_signers *);
 int		 kd_signer_alive(struct kd_signers *);
 /* pids of the children, for tests and metrics; returns how many. */
 size_t		 kd_signer_pids(struct kd_signers *, pid_t *pids, size_t n);
-/* The child: `keyrited _signer --home DIR` with the socket on fd 3. */
+/* The child: `keyrited _signer --home DIR [--check]`, socket on fd 3. */
 int		 kd_signer_main(int argc, char **argv);
 
 /*

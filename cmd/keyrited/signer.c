@@ -7,13 +7,17 @@
  * and does one thing: sign a TBS it has checked.  A request is one
  * SOCK_SEQPACKET message
  *
- *	u32 magic, u32 md nid, TBS (DER)
+ *	u32 magic, u32 md nid, i64 record id, TBS (DER)
  *
- * and the answer is one message: a status byte (0 = signed) followed by
- * the signature, or by an error text.  A signer signs a certificate TBS
- * only when it names the intermediate as issuer and is byte for byte the
- * reservation the front made in the store (status pending), and a CRL
- * TBS only when it names the intermediate as issuer.  With the key in a
+ * (struct sig_hdr, in the machine's byte order: both ends are this
+ * binary) and the answer is one message: a status byte (0 = signed)
+ * followed by the signature, or by an error text.  A signer signs a
+ * certificate TBS only when it names the intermediate as issuer and is
+ * byte for byte the reservation the front made in the store (status
+ * pending) under the record id named, and a CRL TBS only when it names
+ * the intermediate as issuer.  A signer opens the store without ever
+ * upgrading its schema (the front has); with --check (serve -n) it
+ * loads the key, answers pings and opens no store.  With the key in a
  * token, each signer holds its own logged-in session (the pool is the
  * set of signers) and reopens it (C_Finalize, C_Initialize, login, the
  * key) once after a token error; when that fails the request is
