@@ -2246,8 +2246,9 @@ ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub, const struct pol_profile *p,
 		rc = kr_fail(err, KR_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (EVP_PKEY_up_ref(signpub) != 1 ||
-	    (t->vpub = signpub, (t->vtmpl = EVP_MD_CTX_new()) == NULL) ||
+	if (EVP_PKEY_up_ref(signpub) == 1)
+		t->vpub = signpub;
+	if (t->vpub == NULL || (t->vtmpl = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(t->vtmpl, NULL, t->md, NULL, signpub) != 1) {
 		rc = kr_fail_ossl(err, KR_E_CRYPTO, "cannot set up checking "
 		    "signatures with the signing key");

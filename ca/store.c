@@ -1909,8 +1909,9 @@ count_one(struct ca_store *st, enum sid id, int64_t *v, struct kr_error *err)
 	return rc;
 }
 
-enum kr_err
-ca_store_info(struct ca_store *st, struct ca_store_info *out,
+/* ca_store_info; without ledger, serials and jtis are left 0. */
+static enum kr_err
+store_info(struct ca_store *st, struct ca_store_info *out, int ledger,
     struct kr_error *err)
 {
 	sqlite3_stmt *s;
@@ -1961,14 +1962,29 @@ ca_store_info(struct ca_store *st, struct ca_store_info *out,
 		rc = db_fail(st, src, err, "cannot count certificates");
 		goto out;
 	}
-	if ((rc = count_one(st, S_COUNT_SERIALS, &out->serials, err)) !=
+	if (ledger &&
+	    ((rc = count_one(st, S_COUNT_SERIALS, &out->serials, err)) !=
 	    KR_OK ||
-	    (rc = count_one(st, S_COUNT_JTIS, &out->jtis, err)) != KR_OK)
+	    (rc = count_one(st, S_COUNT_JTIS, &out->jtis, err)) != KR_OK))
 		goto out;
 	rc = KR_OK;
 out:
 	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
+}
+
+enum kr_err
+ca_store_info(struct ca_store *st, struct ca_store_info *out,
+    struct kr_error *err)
+{
+	return store_info(st, out, 1, err);
+}
+
+enum kr_err
+ca_store_status_counts(struct ca_store *st, struct ca_store_info *out,
+    struct kr_error *err)
+{
+	return store_info(st, out, 0, err);
 }
 
 /* ------------------------------------------------------------------ */

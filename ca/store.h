@@ -284,6 +284,13 @@ struct ca_store_info {
 };
 enum kr_err	 ca_store_info(struct ca_store *, struct ca_store_info *out,
 		     struct kr_error *err);
+/*
+ * The same without serials and jtis (0), which take a scan of tables
+ * that grow with every certificate: for /metrics, asked every scrape.
+ * The rest comes from indexes (docs/formats-store.md, "Indexes").
+ */
+enum kr_err	 ca_store_status_counts(struct ca_store *,
+		     struct ca_store_info *out, struct kr_error *err);
 
 /*
  * Group commit, for a server with many threads.  A group is one

@@ -1047,7 +1047,7 @@ metrics(struct MHD_Connection *c, struct srv *s)
 	    kd_signer_pids(s->ca->signers, (pid_t[KD_SIGNERS_MAX]){ 0 },
 	    KD_SIGNERS_MAX));
 	if ((st = thread_store(s, &e)) != NULL &&
-	    ca_store_info(st, &info, &e) == KR_OK)
+	    ca_store_status_counts(st, &info, &e) == KR_OK)
 		fprintf(f, "# HELP keyrited_store_certificates Certificates "
 		    "in the store, by status.\n# TYPE "
 		    "keyrited_store_certificates gauge\n"
