@@ -216,6 +216,12 @@ static const char schema_v3[] =
     " WHERE status IN ('pending', 'abandoned');"
     "UPDATE meta SET value = 3 WHERE name = 'schema_version';";
 
+/* schema_upgrade[v] takes a store from version v to v + 1. */
+static const char *const schema_upgrade[CA_STORE_SCHEMA_VERSION] = {
+	[1] = schema_v2,	/* ACME's tables */
+	[2] = schema_v3,	/* the certificates' indexes */
+};
+
 /* The columns of a record, in the order row_to_rec reads them. */
 #define REC_COLS "id, issuer_kid, serial, subject, sans, not_before, " \
     "not_after, provisioner, status, created_at, revoked_at, reason"
@@ -750,24 +756,14 @@ check_schema(struct ca_store *st, int upgrade, int64_t *older,
 		    "starts", st->path, ver, CA_STORE_SCHEMA_VERSION);
 		goto out;
 	}
-	/* Version 1 (or a store just made): add ACME's tables. */
-	if (ver == 1 && (src = sqlite3_exec(st->db, schema_v2, NULL, NULL,
-	    NULL)) != SQLITE_OK) {
-		rc = db_fail(st, src, err, "cannot upgrade the schema to "
-		    "version 2");
-		goto out;
-	}
-	if (ver == 1)
-		ver = 2;
-	/* Version 2 (or a store just made): the version 3 indexes. */
-	if (ver == 2 && (src = sqlite3_exec(st->db, schema_v3, NULL, NULL,
-	    NULL)) != SQLITE_OK) {
-		rc = db_fail(st, src, err, "cannot upgrade the schema to "
-		    "version 3");
-		goto out;
-	}
-	if (ver == 2)
-		ver = 3;
+	/* Each older version (or a store just made) one step at a time. */
+	for (; ver >= 1 && ver < CA_STORE_SCHEMA_VERSION; ver++)
+		if ((src = sqlite3_exec(st->db, schema_upgrade[ver], NULL,
+		    NULL, NULL)) != SQLITE_OK) {
+			rc = db_fail(st, src, err, "cannot upgrade the schema "
+			    "to version %lld", ver + 1);
+			goto out;
+		}
 	if (ver > CA_STORE_SCHEMA_VERSION) {
 		rc = kr_fail(err, KR_E_STATE, "%s: schema version %lld was "
 		    "written by a newer keyrite (this one knows %d); upgrade "
