@@ -200,7 +200,7 @@ static const char schema_v2[] =
  *     committing a reservation moves no entry of a large index, where
  *     (status, not_after) moved one.
  * In bench/signer.sh the log written a certificate went from about 55
- * to 40 KB.  IF [NOT] EXISTS: a store whose indexes were changed by hand
+ * to 46 KB.  IF [NOT] EXISTS: a store whose indexes were changed by hand
  * still upgrades.
  */
 static const char schema_v3[] =
