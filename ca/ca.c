@@ -2226,8 +2226,8 @@ ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub, const struct pol_profile *p,
 		    "keys only");
 		goto out;
 	}
-	if (OBJ_find_sigid_by_algs(&sigid,
-	    EVP_MD_get_type(ca_md_for_key(signpub)),
+	t->md = ca_md_for_key(signpub);
+	if (OBJ_find_sigid_by_algs(&sigid, EVP_MD_get_type(t->md),
 	    EVP_PKEY_get_base_id(signpub)) != 1 ||
 	    (alg = X509_ALGOR_new()) == NULL ||
 	    X509_ALGOR_set0(alg, OBJ_nid2obj(sigid), EVP_PKEY_is_a(signpub,
@@ -2238,7 +2238,6 @@ ca_leaf_tmpl_new(X509 *issuer, EVP_PKEY *signpub, const struct pol_profile *p,
 		goto out;
 	}
 	kr_derbuf_put(&t->alg, der, (size_t)n);
-	t->md = ca_md_for_key(signpub);
 	if ((t->vmu = malloc(sizeof(*t->vmu))) == NULL ||
 	    pthread_mutex_init(t->vmu, NULL) != 0) {
 		free(t->vmu);

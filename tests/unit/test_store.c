@@ -1180,6 +1180,18 @@ idler_run(void *arg)
 	return NULL;
 }
 
+/* Start fn on a fresh *j for g, and wait until it has announced. */
+static void
+joiner_start(struct joiner *j, struct ca_store_group *g, pthread_t *t,
+    void *(*fn)(void *))
+{
+	memset(j, 0, sizeof(*j));
+	j->g = g;
+	assert_int_equal(pthread_create(t, NULL, fn, j), 0);
+	while (!atomic_load(&j->announced))
+		usleep(1000);
+}
+
 /*
  * The writer waits for an announced thread's call and commits it in the
  * same group, as soon as it is queued (not at the end of the wait); it
@@ -1199,11 +1211,7 @@ test_group_linger(void **state)
 
 	assert_int_equal(ca_store_group_open(f->path, &g, &err), KR_OK);
 	ca_store_group_linger(g, 20 * 1000 * 1000);
-	memset(&j, 0, sizeof(j));
-	j.g = g;
-	assert_int_equal(pthread_create(&t, NULL, joiner_run, &j), 0);
-	while (!atomic_load(&j.announced))
-		usleep(1000);
+	joiner_start(&j, g, &t, joiner_run);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
 	    KR_OK);
@@ -1216,11 +1224,7 @@ test_group_linger(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 10);
 	/* Announced and never called: the deadline ends the wait. */
 	ca_store_group_linger(g, 100 * 1000);
-	memset(&j, 0, sizeof(j));
-	j.g = g;
-	assert_int_equal(pthread_create(&t, NULL, idler_run, &j), 0);
-	while (!atomic_load(&j.announced))
-		usleep(1000);
+	joiner_start(&j, g, &t, idler_run);
 	r = mkrec(KID, "6b03", NOW, NOW + DAY);
 	assert_int_equal(ca_store_group_reserve(g, &r, NOW, &id, &err),
 	    KR_OK);
